@@ -4,6 +4,7 @@
  */
 import type { Kernels } from './kernels.js';
 import { jsKernels } from './js-kernels.js';
+import { nativeKernels } from './native.js';
 
 export type { Kernels, KernelsName } from './kernels.js';
 export { jsKernels } from './js-kernels.js';
@@ -13,5 +14,6 @@ export { jsKernels } from './js-kernels.js';
  * `GENPHYS_KERNELS=js` forces the TypeScript ones.
  */
 export function getKernels(): Kernels {
-  return jsKernels;
+  if (process.env.GENPHYS_KERNELS === 'js') return jsKernels;
+  return nativeKernels ?? jsKernels;
 }

@@ -80,6 +80,89 @@ function bernoulliLayer(
   }
 }
 
+function spinLayer(
+  X: Float32Array,
+  W: Float32Array,
+  bias: Float32Array,
+  rows: number,
+  nIn: number,
+  nOut: number,
+  transW: boolean,
+  mean: Float32Array,
+  sample: Float32Array | null,
+  rng: Rng | null,
+  beta: number = 1,
+): void {
+  checkLen('bias', bias, nOut);
+  checkLen('mean', mean, rows * nOut);
+  if (sample) {
+    checkLen('sample', sample, rows * nOut);
+    assertShape(rng !== null, 'spinLayer needs an Rng when sampling');
+  }
+  gemm(false, transW, rows, nOut, nIn, 1, X, W, 0, mean);
+  for (let r = 0; r < rows; r++) {
+    const off = r * nOut;
+    for (let j = 0; j < nOut; j++) {
+      const a = mean[off + j]! + bias[j]!;
+      // P(s = +1) = σ(2βa); the mean is tanh(βa).
+      const p = 1 / (1 + Math.exp(-2 * beta * a));
+      mean[off + j] = Math.tanh(beta * a);
+      if (sample) sample[off + j] = (rng!.nextU32() >>> 8) * TWO_POW_M24 < Math.fround(p) ? 1 : -1;
+    }
+  }
+}
+
+function cdUpdate(
+  W: Float32Array,
+  bv: Float32Array,
+  bh: Float32Array,
+  v0: Float32Array,
+  ph0: Float32Array,
+  vk: Float32Array,
+  phk: Float32Array,
+  rows: number,
+  nV: number,
+  nH: number,
+  lr: number,
+): void {
+  checkLen('W', W, nV * nH);
+  checkLen('bv', bv, nV);
+  checkLen('bh', bh, nH);
+  checkLen('v0', v0, rows * nV);
+  checkLen('vk', vk, rows * nV);
+  checkLen('ph0', ph0, rows * nH);
+  checkLen('phk', phk, rows * nH);
+  if (rows === 0) return;
+  const s = Math.fround(Math.fround(lr) / rows);
+  const g = new Float64Array(nH);
+  for (let i = 0; i < nV; i++) {
+    g.fill(0);
+    for (let r = 0; r < rows; r++) {
+      const a = v0[r * nV + i]!;
+      const b = vk[r * nV + i]!;
+      const o = r * nH;
+      if (a !== 0) for (let j = 0; j < nH; j++) g[j]! += a * ph0[o + j]!;
+      if (b !== 0) for (let j = 0; j < nH; j++) g[j]! -= b * phk[o + j]!;
+    }
+    const o = i * nH;
+    for (let j = 0; j < nH; j++) W[o + j] = W[o + j]! + s * g[j]!;
+  }
+  for (let i = 0; i < nV; i++) {
+    let acc = 0;
+    for (let r = 0; r < rows; r++) acc += v0[r * nV + i]! - vk[r * nV + i]!;
+    bv[i] = bv[i]! + s * acc;
+  }
+  for (let j = 0; j < nH; j++) {
+    let acc = 0;
+    for (let r = 0; r < rows; r++) acc += ph0[r * nH + j]! - phk[r * nH + j]!;
+    bh[j] = bh[j]! + s * acc;
+  }
+}
+
+function fillUniform(rng: Rng, out: Float32Array): void {
+  rng.fillUniform(out);
+}
+
 /** The always-available pure TypeScript kernels. */
 export const jsKernels: Kernels = {
   name: 'js',
@@ -87,4 +170,7 @@ export const jsKernels: Kernels = {
   threads: 1,
   gemm,
   bernoulliLayer,
+  spinLayer,
+  cdUpdate,
+  fillUniform,
 };

@@ -60,4 +60,49 @@ export interface Kernels {
     rng: Rng | null,
     beta?: number,
   ): void;
+
+  /**
+   * The same fused half-step for Ising spin units s ∈ {−1, +1}:
+   *   M = tanh(β·a),  S = +1 if u < σ(2β·a) else −1,  a = X·op(W) + bias,
+   * since P(s = +1 | a) = e^{βa} / (e^{βa} + e^{−βa}) = σ(2βa). `mean` receives M.
+   * Arguments and the order of uniforms are those of {@link Kernels.bernoulliLayer}.
+   */
+  spinLayer(
+    X: Float32Array,
+    W: Float32Array,
+    bias: Float32Array,
+    rows: number,
+    nIn: number,
+    nOut: number,
+    transW: boolean,
+    mean: Float32Array,
+    sample: Float32Array | null,
+    rng: Rng | null,
+    beta?: number,
+  ): void;
+
+  /**
+   * Contrastive-divergence parameter update (Hinton, Neural Comput. 14:1771, 2002),
+   * in place, with s = fround(lr) / rows:
+   *   W  += s·(v0ᵀ·ph0 − vkᵀ·phk)   (W is nV×nH)
+   *   bv += s·Σ_rows (v0 − vk),   bh += s·Σ_rows (ph0 − phk).
+   * v0, vk are rows×nV; ph0, phk are rows×nH. The native kernel does the weight
+   * update as one GEMM with K = 2·rows on the stacked [v0; −vk] and [ph0; phk].
+   */
+  cdUpdate(
+    W: Float32Array,
+    bv: Float32Array,
+    bh: Float32Array,
+    v0: Float32Array,
+    ph0: Float32Array,
+    vk: Float32Array,
+    phk: Float32Array,
+    rows: number,
+    nV: number,
+    nH: number,
+    lr: number,
+  ): void;
+
+  /** Fill `out` with float32-grid uniforms (u32 >>> 8)·2^-24 from `rng`, as `Rng.fillUniform`. */
+  fillUniform(rng: Rng, out: Float32Array): void;
 }

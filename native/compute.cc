@@ -1,0 +1,505 @@
+// Compute kernels of the genphys native addon. See compute.h for contracts.
+//
+// Threads: OpenBLAS's own pthreads do every GEMM (2 threads on a 2-core
+// machine); everything else here is single-threaded and vectorised. The
+// elementwise work between GEMMs is memory-bound and short (tens of
+// microseconds), and OpenBLAS's idle workers keep spinning for a while after
+// each GEMM, so a second pool of our own would fight them for the two cores.
+// Measured numbers that justify this are in the addon's README (native/README.md).
+#include "compute.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+extern "C" {
+char* openblas_get_config(void);
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int);
+}
+
+// Hot elementwise loops get AVX-512 / AVX2+FMA clones picked at load time, so the
+// addon is built for baseline x86-64-v2 and still uses wide vectors where present.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define GP_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define GP_CLONES
+#endif
+
+namespace gp {
+
+const char* blasConfig() { return openblas_get_config(); }
+int blasThreads() { return openblas_get_num_threads(); }
+void setBlasThreads(int n) { openblas_set_num_threads(n); }
+
+static std::vector<float>& scratchA() {
+  static std::vector<float> v;
+  return v;
+}
+static std::vector<float>& scratchB() {
+  static std::vector<float> v;
+  return v;
+}
+static float* grow(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
+          const float* B, float beta, float* C) {
+  if (M == 0 || N == 0) return;
+  if (K == 0 || alpha == 0.0f) {
+    const size_t n = static_cast<size_t>(M) * N;
+    if (beta == 0.0f)
+      std::memset(C, 0, n * sizeof(float));
+    else
+      for (size_t i = 0; i < n; i++) C[i] *= beta;
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+              M, N, K, alpha, A, transA ? M : K, B, transB ? K : N, beta, C, N);
+}
+
+static inline uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+void fillU32(uint32_t* st, uint32_t* out, size_t n) {
+  uint32_t s0 = st[0], s1 = st[1], s2 = st[2], s3 = st[3];
+  for (size_t i = 0; i < n; i++) {
+    out[i] = rotl(s1 * 5u, 7) * 9u;
+    const uint32_t t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl(s3, 11);
+  }
+  st[0] = s0;
+  st[1] = s1;
+  st[2] = s2;
+  st[3] = s3;
+}
+
+// exp in double precision, written so GCC vectorises it: Cody–Waite reduction by
+// ln 2 and a degree-13 Taylor polynomial on |r| ≤ ln2/2 (truncation ≈ 4e-18
+// relative), scale by 2^n through the exponent bits. Error ≈ 1–2 ulp (double), so
+// sigmoid rounded to float32 agrees with JavaScript's Math.exp path except when
+// the double lands within ~1e-16 of a float32 rounding boundary.
+static inline double expd(double x) {
+  x = x < -708.0 ? -708.0 : x;
+  x = x > 708.0 ? 708.0 : x;
+  const double shifter = 6755399441055744.0;  // 1.5 * 2^52
+  const double t = x * 1.4426950408889634 + shifter;
+  const double n = t - shifter;
+  const double r = (x - n * 0.6931471803691238) - n * 1.9082149292705877e-10;
+  double p = 1.0 / 6227020800.0;
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  int64_t bits;
+  std::memcpy(&bits, &t, sizeof bits);
+  const int64_t e = (bits - 0x4338000000000000LL + 1023) << 52;
+  double s;
+  std::memcpy(&s, &e, sizeof s);
+  return p * s;
+}
+
+// Bernoulli / spin epilogue over one block of rows.
+GP_CLONES
+static void unitEpilogue(int kind, float* prob, float* sample, const float* bias, int rows, int nOut,
+                         double beta, const uint32_t* u) {
+  const float twoM24 = 1.0f / 16777216.0f;
+  for (int r = 0; r < rows; r++) {
+    float* pr = prob + static_cast<size_t>(r) * nOut;
+    float* sr = sample ? sample + static_cast<size_t>(r) * nOut : nullptr;
+    const uint32_t* ur = u ? u + static_cast<size_t>(r) * nOut : nullptr;
+    if (kind == 0) {
+      for (int j = 0; j < nOut; j++) {
+        const double a = static_cast<double>(pr[j]) + static_cast<double>(bias[j]);
+        const double p = 1.0 / (1.0 + expd(-beta * a));
+        pr[j] = static_cast<float>(p);
+      }
+      if (sr)
+        for (int j = 0; j < nOut; j++)
+          sr[j] = static_cast<float>(ur[j] >> 8) * twoM24 < pr[j] ? 1.0f : 0.0f;
+    } else {
+      for (int j = 0; j < nOut; j++) {
+        const double a = static_cast<double>(pr[j]) + static_cast<double>(bias[j]);
+        const double e = expd(-2.0 * beta * a);
+        const double p = 1.0 / (1.0 + e);
+        const float pf = static_cast<float>(p);
+        pr[j] = static_cast<float>((1.0 - e) / (1.0 + e));
+        if (sr) sr[j] = static_cast<float>(ur[j] >> 8) * twoM24 < pf ? 1.0f : -1.0f;
+      }
+    }
+  }
+}
+
+void unitLayer(int kind, const float* X, const float* W, const float* bias, int rows, int nIn,
+               int nOut, bool transW, float* prob, float* sample, uint32_t* state, double beta,
+               uint32_t* scratch) {
+  gemm(false, transW, rows, nOut, nIn, 1.0f, X, W, 0.0f, prob);
+  if (sample) fillU32(state, scratch, static_cast<size_t>(rows) * nOut);
+  unitEpilogue(kind, prob, sample, bias, rows, nOut, beta, sample ? scratch : nullptr);
+}
+
+void cdUpdate(float* W, float* bv, float* bh, const float* v0, const float* ph0, const float* vk,
+              const float* phk, int rows, int nV, int nH, float lr) {
+  if (rows == 0) return;
+  const float s = lr / static_cast<float>(rows);
+  const size_t nv = static_cast<size_t>(rows) * nV, nh = static_cast<size_t>(rows) * nH;
+  // One sgemm with K = 2·rows on [v0; −vk]ᵀ·[ph0; phk] reads and writes W once.
+  float* A = grow(scratchA(), 2 * nv);
+  float* B = grow(scratchB(), 2 * nh);
+  std::memcpy(A, v0, nv * sizeof(float));
+  for (size_t i = 0; i < nv; i++) A[nv + i] = -vk[i];
+  std::memcpy(B, ph0, nh * sizeof(float));
+  std::memcpy(B + nh, phk, nh * sizeof(float));
+  gemm(true, false, nV, nH, 2 * rows, s, A, B, 1.0f, W);
+  std::vector<double> acc(static_cast<size_t>(std::max(nV, nH)));
+  std::fill(acc.begin(), acc.begin() + nV, 0.0);
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < nV; j++)
+      acc[j] += static_cast<double>(A[static_cast<size_t>(r) * nV + j]) + A[nv + static_cast<size_t>(r) * nV + j];
+  for (int j = 0; j < nV; j++) bv[j] += static_cast<float>(s * acc[j]);
+  std::fill(acc.begin(), acc.begin() + nH, 0.0);
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < nH; j++)
+      acc[j] += static_cast<double>(ph0[static_cast<size_t>(r) * nH + j]) - phk[static_cast<size_t>(r) * nH + j];
+  for (int j = 0; j < nH; j++) bh[j] += static_cast<float>(s * acc[j]);
+}
+
+void batchMatMul(const float* A, const float* B, float* C, int batch, int batchA, int batchB, int M,
+                 int N, int K, bool transA, bool transB) {
+  const size_t sa = static_cast<size_t>(M) * K, sb = static_cast<size_t>(K) * N,
+               sc = static_cast<size_t>(M) * N;
+  for (int b = 0; b < batch; b++)
+    gemm(transA, transB, M, N, K, 1.0f, A + (batchA == 1 ? 0 : b * sa), B + (batchB == 1 ? 0 : b * sb),
+         0.0f, C + b * sc);
+}
+
+GP_CLONES
+void biasAct(float* C, size_t rows, size_t cols, const float* bias, size_t biasLen, int act,
+             float alpha) {
+  const size_t n = rows * cols;
+  if (bias) {
+    if (biasLen == cols) {
+      for (size_t r = 0; r < rows; r++) {
+        float* c = C + r * cols;
+        for (size_t j = 0; j < cols; j++) c[j] += bias[j];
+      }
+    } else if (biasLen == 1) {
+      for (size_t i = 0; i < n; i++) C[i] += bias[0];
+    } else {
+      for (size_t i = 0; i < n; i++) C[i] += bias[i % biasLen];
+    }
+  }
+  switch (act) {
+    case 1:
+      for (size_t i = 0; i < n; i++) C[i] = C[i] < 0.0f ? 0.0f : C[i];
+      break;
+    case 2:
+      for (size_t i = 0; i < n; i++) C[i] = C[i] < 0.0f ? 0.0f : (C[i] > 6.0f ? 6.0f : C[i]);
+      break;
+    case 3:
+      for (size_t i = 0; i < n; i++)
+        C[i] = C[i] >= 0.0f ? C[i] : static_cast<float>(expd(static_cast<double>(C[i])) - 1.0);
+      break;
+    case 4:
+      for (size_t i = 0; i < n; i++) C[i] = C[i] < 0.0f ? alpha * C[i] : C[i];
+      break;
+    case 5:
+      for (size_t i = 0; i < n; i++)
+        C[i] = static_cast<float>(1.0 / (1.0 + expd(-static_cast<double>(C[i]))));
+      break;
+    default:
+      break;
+  }
+}
+
+// Rows of the im2col matrix for images [n0, n1): row (img, oy, ox), column (ky, kx, c).
+static void im2col(const ConvGeom& g, const float* x, int n0, int n1, float* col) {
+  const size_t kc = static_cast<size_t>(g.fh) * g.fw * g.c;
+  float* dst = col;
+  for (int n = n0; n < n1; n++)
+    for (int oy = 0; oy < g.oh; oy++)
+      for (int ox = 0; ox < g.ow; ox++) {
+        for (int ky = 0; ky < g.fh; ky++) {
+          const int iy = oy * g.sh - g.padT + ky * g.dh;
+          for (int kx = 0; kx < g.fw; kx++) {
+            const int ix = ox * g.sw - g.padL + kx * g.dw;
+            if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w)
+              std::memset(dst, 0, g.c * sizeof(float));
+            else
+              std::memcpy(dst, x + ((static_cast<size_t>(n) * g.h + iy) * g.w + ix) * g.c, g.c * sizeof(float));
+            dst += g.c;
+          }
+        }
+        (void)kc;
+      }
+}
+
+GP_CLONES
+static void col2imAdd(const ConvGeom& g, const float* col, int n0, int n1, float* x) {
+  const float* src = col;
+  for (int n = n0; n < n1; n++)
+    for (int oy = 0; oy < g.oh; oy++)
+      for (int ox = 0; ox < g.ow; ox++)
+        for (int ky = 0; ky < g.fh; ky++) {
+          const int iy = oy * g.sh - g.padT + ky * g.dh;
+          for (int kx = 0; kx < g.fw; kx++) {
+            const int ix = ox * g.sw - g.padL + kx * g.dw;
+            if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) {
+              float* d = x + ((static_cast<size_t>(n) * g.h + iy) * g.w + ix) * g.c;
+              for (int c = 0; c < g.c; c++) d[c] += src[c];
+            }
+            src += g.c;
+          }
+        }
+}
+
+static bool isPointwise(const ConvGeom& g) {
+  return g.fh == 1 && g.fw == 1 && g.sh == 1 && g.sw == 1 && g.padT == 0 && g.padL == 0 &&
+         g.oh == g.h && g.ow == g.w;
+}
+
+// Images per im2col chunk: keep the patch matrix near 8 MiB so it stays in cache
+// between im2col and the GEMM, with at least one image.
+static int chunkImages(const ConvGeom& g) {
+  const size_t perImage = static_cast<size_t>(g.oh) * g.ow * g.fh * g.fw * g.c;
+  const size_t target = static_cast<size_t>(1) << 21;
+  if (perImage == 0) return g.n > 0 ? g.n : 1;
+  const size_t k = std::max<size_t>(1, target / perImage);
+  return static_cast<int>(std::min<size_t>(k, static_cast<size_t>(std::max(g.n, 1))));
+}
+
+void conv2d(const ConvGeom& g, const float* x, const float* f, float* y) {
+  const int kc = g.fh * g.fw * g.c;
+  const int rowsPerImage = g.oh * g.ow;
+  if (isPointwise(g)) {
+    gemm(false, false, g.n * rowsPerImage, g.oc, kc, 1.0f, x, f, 0.0f, y);
+    return;
+  }
+  const int step = chunkImages(g);
+  float* col = grow(scratchA(), static_cast<size_t>(step) * rowsPerImage * kc);
+  for (int n0 = 0; n0 < g.n; n0 += step) {
+    const int n1 = std::min(g.n, n0 + step);
+    im2col(g, x, n0, n1, col);
+    gemm(false, false, (n1 - n0) * rowsPerImage, g.oc, kc, 1.0f, col, f, 0.0f,
+         y + static_cast<size_t>(n0) * rowsPerImage * g.oc);
+  }
+}
+
+void conv2dBackpropInput(const ConvGeom& g, const float* dy, const float* f, float* dx) {
+  const int kc = g.fh * g.fw * g.c;
+  const int rowsPerImage = g.oh * g.ow;
+  if (isPointwise(g)) {
+    gemm(false, true, g.n * rowsPerImage, kc, g.oc, 1.0f, dy, f, 0.0f, dx);
+    return;
+  }
+  std::memset(dx, 0, static_cast<size_t>(g.n) * g.h * g.w * g.c * sizeof(float));
+  const int step = chunkImages(g);
+  float* col = grow(scratchA(), static_cast<size_t>(step) * rowsPerImage * kc);
+  for (int n0 = 0; n0 < g.n; n0 += step) {
+    const int n1 = std::min(g.n, n0 + step);
+    gemm(false, true, (n1 - n0) * rowsPerImage, kc, g.oc, 1.0f,
+         dy + static_cast<size_t>(n0) * rowsPerImage * g.oc, f, 0.0f, col);
+    col2imAdd(g, col, n0, n1, dx);
+  }
+}
+
+void conv2dBackpropFilter(const ConvGeom& g, const float* x, const float* dy, float* df) {
+  const int kc = g.fh * g.fw * g.c;
+  const int rowsPerImage = g.oh * g.ow;
+  if (isPointwise(g)) {
+    gemm(true, false, kc, g.oc, g.n * rowsPerImage, 1.0f, x, dy, 0.0f, df);
+    return;
+  }
+  if (g.n == 0) {
+    std::memset(df, 0, static_cast<size_t>(kc) * g.oc * sizeof(float));
+    return;
+  }
+  const int step = chunkImages(g);
+  float* col = grow(scratchA(), static_cast<size_t>(step) * rowsPerImage * kc);
+  for (int n0 = 0; n0 < g.n; n0 += step) {
+    const int n1 = std::min(g.n, n0 + step);
+    im2col(g, x, n0, n1, col);
+    gemm(true, false, kc, g.oc, (n1 - n0) * rowsPerImage, 1.0f, col,
+         dy + static_cast<size_t>(n0) * rowsPerImage * g.oc, n0 == 0 ? 0.0f : 1.0f, df);
+  }
+}
+
+// Unary op codes (must match src/engine/native.ts):
+// 0 exp, 1 log, 2 sqrt, 3 square, 4 neg, 5 relu, 6 sigmoid, 7 softplus, 8 abs,
+// 9 rsqrt, 10 reciprocal, 11 tanh, 12 step(alpha), 13 relu6, 14 elu, 15 leakyrelu(alpha), 16 log1p
+GP_CLONES
+void unary(int op, const float* x, float* y, size_t n, float alpha) {
+  switch (op) {
+    case 0:
+      for (size_t i = 0; i < n; i++) {
+        const float v = x[i];
+        // expd clamps to ±708; float32 overflows/underflows long before that.
+        y[i] = static_cast<float>(expd(static_cast<double>(v)));
+      }
+      break;
+    case 1:
+      for (size_t i = 0; i < n; i++) y[i] = static_cast<float>(std::log(static_cast<double>(x[i])));
+      break;
+    case 2:
+      for (size_t i = 0; i < n; i++) y[i] = std::sqrt(x[i]);
+      break;
+    case 3:
+      for (size_t i = 0; i < n; i++) y[i] = x[i] * x[i];
+      break;
+    case 4:
+      for (size_t i = 0; i < n; i++) y[i] = -x[i];
+      break;
+    case 5:
+      for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+      break;
+    case 6:
+      for (size_t i = 0; i < n; i++)
+        y[i] = static_cast<float>(1.0 / (1.0 + expd(-static_cast<double>(x[i]))));
+      break;
+    case 7: {
+      // Same thresholds as tfjs's cpu Softplus (float32 epsilon based).
+      const double threshold = std::log(1.1920928955078125e-7) + 2.0;
+      for (size_t i = 0; i < n; i++) {
+        const double v = x[i];
+        const double e = expd(v);
+        y[i] = static_cast<float>(v < threshold ? e : (v > -threshold ? v : std::log1p(e)));
+      }
+      break;
+    }
+    case 8:
+      for (size_t i = 0; i < n; i++) y[i] = std::fabs(x[i]);
+      break;
+    case 9:
+      for (size_t i = 0; i < n; i++) y[i] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(x[i])));
+      break;
+    case 10:
+      for (size_t i = 0; i < n; i++) y[i] = 1.0f / x[i];
+      break;
+    case 11:
+      for (size_t i = 0; i < n; i++) y[i] = std::tanh(x[i]);
+      break;
+    case 12:
+      for (size_t i = 0; i < n; i++) y[i] = x[i] != x[i] ? x[i] : (x[i] > 0.0f ? 1.0f : alpha);
+      break;
+    case 13:
+      for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : (x[i] > 6.0f ? 6.0f : x[i]);
+      break;
+    case 14:
+      for (size_t i = 0; i < n; i++)
+        y[i] = x[i] >= 0.0f ? x[i] : static_cast<float>(expd(static_cast<double>(x[i])) - 1.0);
+      break;
+    case 15:
+      for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? alpha * x[i] : x[i];
+      break;
+    case 16:
+      for (size_t i = 0; i < n; i++) y[i] = static_cast<float>(std::log1p(static_cast<double>(x[i])));
+      break;
+    default:
+      break;
+  }
+}
+
+// Binary op codes (must match src/engine/native.ts):
+// 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum, 6 squared difference
+template <int OP>
+static inline float bop(float a, float b) {
+  if (OP == 0) return a + b;
+  if (OP == 1) return a - b;
+  if (OP == 2) return a * b;
+  if (OP == 3) return a / b;
+  if (OP == 4) return (a != a || b != b) ? a + b : (a > b ? a : b);
+  if (OP == 5) return (a != a || b != b) ? a + b : (a < b ? a : b);
+  const float d = a - b;
+  return d * d;
+}
+
+template <int OP>
+GP_CLONES static void binaryT(const float* a, size_t na, const float* b, size_t nb, float* out,
+                              size_t n) {
+  if (na == n && nb == n) {
+    for (size_t i = 0; i < n; i++) out[i] = bop<OP>(a[i], b[i]);
+  } else if (nb == 1) {
+    const float s = b[0];
+    for (size_t i = 0; i < n; i++) out[i] = bop<OP>(a[i], s);
+  } else if (na == 1) {
+    const float s = a[0];
+    for (size_t i = 0; i < n; i++) out[i] = bop<OP>(s, b[i]);
+  } else if (na == n) {
+    for (size_t r = 0; r < n; r += nb)
+      for (size_t j = 0; j < nb; j++) out[r + j] = bop<OP>(a[r + j], b[j]);
+  } else {
+    for (size_t r = 0; r < n; r += na)
+      for (size_t j = 0; j < na; j++) out[r + j] = bop<OP>(a[j], b[r + j]);
+  }
+}
+
+void binary(int op, const float* a, size_t na, const float* b, size_t nb, float* out, size_t n) {
+  switch (op) {
+    case 0: binaryT<0>(a, na, b, nb, out, n); break;
+    case 1: binaryT<1>(a, na, b, nb, out, n); break;
+    case 2: binaryT<2>(a, na, b, nb, out, n); break;
+    case 3: binaryT<3>(a, na, b, nb, out, n); break;
+    case 4: binaryT<4>(a, na, b, nb, out, n); break;
+    case 5: binaryT<5>(a, na, b, nb, out, n); break;
+    case 6: binaryT<6>(a, na, b, nb, out, n); break;
+    default: break;
+  }
+}
+
+// Row reductions: 0 sum, 1 max, 2 min, 3 mean. Double accumulation, as tfjs's cpu
+// backend accumulates in JavaScript numbers.
+void reduceRows(int op, const float* x, size_t outer, size_t inner, float* out) {
+  for (size_t r = 0; r < outer; r++) {
+    const float* p = x + r * inner;
+    if (op == 0 || op == 3) {
+      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      size_t j = 0;
+      for (; j + 4 <= inner; j += 4) {
+        s0 += p[j];
+        s1 += p[j + 1];
+        s2 += p[j + 2];
+        s3 += p[j + 3];
+      }
+      for (; j < inner; j++) s0 += p[j];
+      const double s = (s0 + s1) + (s2 + s3);
+      out[r] = static_cast<float>(op == 3 ? s / static_cast<double>(inner) : s);
+    } else {
+      float m = p[0];
+      for (size_t j = 1; j < inner; j++) {
+        const float v = p[j];
+        if (v != v) { m = v; break; }
+        m = op == 1 ? (v > m ? v : m) : (v < m ? v : m);
+      }
+      out[r] = m;
+    }
+  }
+}
+
+void reduceCols(const float* x, size_t outer, size_t inner, float* out) {
+  std::vector<double> acc(inner, 0.0);
+  for (size_t r = 0; r < outer; r++) {
+    const float* p = x + r * inner;
+    for (size_t j = 0; j < inner; j++) acc[j] += p[j];
+  }
+  for (size_t j = 0; j < inner; j++) out[j] = static_cast<float>(acc[j]);
+}
+
+}  // namespace gp

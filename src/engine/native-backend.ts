@@ -1,0 +1,380 @@
+/**
+ * The `native` tfjs backend: tensors live in tfjs's cpu-backend storage (plain
+ * JavaScript typed arrays, a `MathBackendCPU` instance registered under the name
+ * 'native'), every cpu kernel is registered for it as the fallback, and the hot
+ * kernels are replaced by calls into the OpenBLAS addon (src/engine/native.ts).
+ *
+ * Why cpu storage rather than the wasm heap: the addon reads and writes
+ * JavaScript Float32Arrays in place through N-API without copying, so matmul and
+ * conv cost the same either way; what differs is the elementwise work between
+ * them, and there the addon's vectorised loops on typed arrays do as well as
+ * XNNPACK's SIMD on the heap, without the wasm backend's missing kernels, slow
+ * transposed matmul, or heap growth. The measurements are in native/README.md.
+ *
+ * Overridden kernels: BatchMatMul, _FusedMatMul, Conv2D, FusedConv2D,
+ * Conv2DBackpropInput, Conv2DBackpropFilter (im2col + sgemm, NHWC), the unary
+ * and binary elementwise ops of the VAE losses and the Adam update, and Sum /
+ * Mean / Max over leading or trailing axes. Anything else, and any case an
+ * override does not handle (other dtypes, NCHW, exotic broadcasting), runs the
+ * cpu backend's own kernel.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ConvGeometry, NativeAddon } from './native.js';
+import { BINARY, UNARY, nativeAddon, nativeLoadError } from './native.js';
+
+export { nativeLoadError } from './native.js';
+
+/** The name the backend is registered under. */
+export const NATIVE_BACKEND = 'native';
+
+type TensorInfo = tf.TensorInfo;
+type KernelParams = Parameters<tf.KernelFunc>[0];
+
+/** The parts of tfjs-backend-cpu's MathBackendCPU the kernels use. */
+interface CpuStorage {
+  data: { get(dataId: object): { values?: unknown } };  // MathBackendCPU's DataStorage
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): TensorInfo;
+}
+
+/**
+ * A float32 tensor's values as a Float32Array, or null when it is not float32.
+ * The cpu backend sometimes stores a float32 tensor in another typed array (a
+ * cast from bool keeps the Uint8Array); that storage is widened once, in place.
+ */
+function f32(backend: CpuStorage, t: TensorInfo): Float32Array | null {
+  if (t.dtype !== 'float32') return null;
+  const entry = backend.data.get(t.dataId);
+  const v = entry.values;
+  if (v instanceof Float32Array) return v;
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array)) {
+    const w = Float32Array.from(v as unknown as ArrayLike<number>);
+    entry.values = w;
+    return w;
+  }
+  return null;
+}
+
+const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Activation codes of the addon's biasAct; undefined → not handled natively. */
+function activationCode(name: unknown): number | undefined {
+  switch (name ?? 'linear') {
+    case 'linear':
+      return 0;
+    case 'relu':
+      return 1;
+    case 'relu6':
+      return 2;
+    case 'elu':
+      return 3;
+    case 'leakyrelu':
+      return 4;
+    case 'sigmoid':
+      return 5;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Batched matmul on the addon, or null when the case is not handled natively
+ * (non-float32 inputs, batch shapes that broadcast other than whole-or-one).
+ */
+function matMul(
+  addon: NativeAddon,
+  backend: CpuStorage,
+  a: TensorInfo,
+  b: TensorInfo,
+  transA: boolean,
+  transB: boolean,
+): { out: TensorInfo; values: Float32Array; rows: number; cols: number } | null {
+  const av = f32(backend, a);
+  const bv = f32(backend, b);
+  if (!av || !bv || a.shape.length < 2 || b.shape.length < 2) return null;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const M = transA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const Ka = transA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const Kb = transB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  const N = transB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  if (Ka !== Kb) {
+    throw new Error(
+      `Error in matMul: inner shapes (${Ka}) and (${Kb}) of Tensors with shapes ${JSON.stringify(a.shape)} and ${JSON.stringify(b.shape)} and transposeA=${transA} and transposeB=${transB} must match.`,
+    );
+  }
+  const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batch = sizeOf(batchShape);
+  const batchA = sizeOf(a.shape.slice(0, -2));
+  const batchB = sizeOf(b.shape.slice(0, -2));
+  if ((batchA !== 1 && batchA !== batch) || (batchB !== 1 && batchB !== batch)) return null;
+  const values = new Float32Array(batch * M * N);
+  addon.batchMatMul(av, bv, values, batch, batchA, batchB, M, N, Ka, transA, transB);
+  const out = backend.makeTensorInfo([...batchShape, M, N], 'float32', values);
+  return { out, values, rows: batch * M, cols: N };
+}
+
+function convGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+    info.outHeight,
+    info.outWidth,
+  ];
+}
+
+type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+type Shape4 = [number, number, number, number];
+
+function convInfo(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: Record<string, unknown>,
+  dilations: number | [number, number],
+): tf.backend_util.Conv2DInfo | null {
+  const fmt = tf.backend_util.convertConv2DDataFormat((attrs['dataFormat'] as 'NHWC' | 'NCHW' | undefined) ?? 'NHWC');
+  if (fmt !== 'channelsLast' || xShape.length !== 4 || filterShape.length !== 4) return null;
+  return tf.backend_util.computeConv2DInfo(
+    xShape as Shape4,
+    filterShape as Shape4,
+    attrs['strides'] as number | [number, number],
+    dilations,
+    attrs['pad'] as Pad,
+    attrs['dimRoundingMode'] as Rounding,
+    false,
+    fmt,
+  );
+}
+
+/** The kernel overrides, each returning null to fall back to the cpu kernel. */
+function overrides(addon: NativeAddon): Record<string, (p: KernelParams) => TensorInfo | null> {
+  const be = (p: KernelParams): CpuStorage => p.backend as unknown as CpuStorage;
+  const attrs = (p: KernelParams): Record<string, unknown> => (p.attrs ?? {}) as Record<string, unknown>;
+  const table: Record<string, (p: KernelParams) => TensorInfo | null> = {};
+
+  table[tf.BatchMatMul] = (p) => {
+    const at = attrs(p);
+    const r = matMul(addon, be(p), p.inputs['a']!, p.inputs['b']!, at['transposeA'] === true, at['transposeB'] === true);
+    return r ? r.out : null;
+  };
+
+  table[tf._FusedMatMul] = (p) => {
+    const at = attrs(p);
+    const act = activationCode(at['activation']);
+    const bias = p.inputs['bias'];
+    if (act === undefined) return null;
+    const b = p.inputs['b']!;
+    const transB = at['transposeB'] === true;
+    const N = b.shape[transB ? b.shape.length - 2 : b.shape.length - 1];
+    const bv = bias ? f32(be(p), bias) : null;
+    if (bias && (!bv || (bv.length !== 1 && (bias.shape.length > 1 || bv.length !== N)))) return null;
+    const r = matMul(addon, be(p), p.inputs['a']!, b, at['transposeA'] === true, transB);
+    if (!r) return null;
+    addon.biasAct(r.values, r.rows, r.cols, bv, act, Number(at['leakyreluAlpha'] ?? 0.2));
+    return r.out;
+  };
+
+  const conv = (p: KernelParams, fused: boolean): TensorInfo | null => {
+    const x = p.inputs['x']!;
+    const filter = p.inputs['filter']!;
+    const at = attrs(p);
+    const xv = f32(be(p), x);
+    const fv = f32(be(p), filter);
+    if (!xv || !fv) return null;
+    let act = 0;
+    let bv: Float32Array | null = null;
+    if (fused) {
+      const a = activationCode(at['activation']);
+      if (a === undefined) return null;
+      act = a;
+      const bias = p.inputs['bias'];
+      if (bias) {
+        bv = f32(be(p), bias);
+        if (!bv || (bv.length !== 1 && bv.length !== filter.shape[3])) return null;
+      }
+    }
+    const info = convInfo(x.shape, filter.shape, at, (at['dilations'] as number | [number, number] | undefined) ?? 1);
+    if (!info) return null;
+    const values = new Float32Array(sizeOf(info.outShape));
+    addon.conv2d(xv, fv, values, convGeometry(info));
+    if (fused && (bv || act !== 0)) {
+      addon.biasAct(values, values.length / info.outChannels, info.outChannels, bv, act, Number(at['leakyreluAlpha'] ?? 0.2));
+    }
+    return be(p).makeTensorInfo(info.outShape, 'float32', values);
+  };
+  table[tf.Conv2D] = (p) => conv(p, false);
+  table[tf.FusedConv2D] = (p) => conv(p, true);
+
+  table[tf.Conv2DBackpropInput] = (p) => {
+    const dy = p.inputs['dy']!;
+    const filter = p.inputs['filter']!;
+    const at = attrs(p);
+    const dyv = f32(be(p), dy);
+    const fv = f32(be(p), filter);
+    if (!dyv || !fv) return null;
+    const inputShape = at['inputShape'] as number[];
+    const info = convInfo(inputShape, filter.shape, at, 1);
+    if (!info) return null;
+    const values = new Float32Array(sizeOf(inputShape));
+    addon.conv2dBackpropInput(dyv, fv, values, convGeometry(info));
+    return be(p).makeTensorInfo(info.inShape.slice(), 'float32', values);
+  };
+
+  table[tf.Conv2DBackpropFilter] = (p) => {
+    const x = p.inputs['x']!;
+    const dy = p.inputs['dy']!;
+    const at = attrs(p);
+    const xv = f32(be(p), x);
+    const dyv = f32(be(p), dy);
+    if (!xv || !dyv) return null;
+    const filterShape = at['filterShape'] as number[];
+    const info = convInfo(x.shape, filterShape, at, 1);
+    if (!info) return null;
+    const values = new Float32Array(sizeOf(filterShape));
+    addon.conv2dBackpropFilter(xv, dyv, values, convGeometry(info));
+    return be(p).makeTensorInfo(filterShape.slice(), 'float32', values);
+  };
+
+  const unary = (name: string, op: number, alphaAttr?: string, alphaDefault = 0): void => {
+    table[name] = (p) => {
+      const x = p.inputs['x']!;
+      const xv = f32(be(p), x);
+      if (!xv) return null;
+      const y = new Float32Array(xv.length);
+      addon.unary(op, xv, y, alphaAttr ? Number(attrs(p)[alphaAttr] ?? alphaDefault) : alphaDefault);
+      return be(p).makeTensorInfo(x.shape.slice(), 'float32', y);
+    };
+  };
+  unary(tf.Exp, UNARY.exp);
+  unary(tf.Log, UNARY.log);
+  unary(tf.Sqrt, UNARY.sqrt);
+  unary(tf.Square, UNARY.square);
+  unary(tf.Neg, UNARY.neg);
+  unary(tf.Relu, UNARY.relu);
+  unary(tf.Sigmoid, UNARY.sigmoid);
+  unary(tf.Softplus, UNARY.softplus);
+  unary(tf.Abs, UNARY.abs);
+  unary(tf.Rsqrt, UNARY.rsqrt);
+  unary(tf.Reciprocal, UNARY.reciprocal);
+  unary(tf.Tanh, UNARY.tanh);
+  unary(tf.Step, UNARY.step, 'alpha', 0);
+  unary(tf.Relu6, UNARY.relu6);
+  unary(tf.Elu, UNARY.elu);
+  unary(tf.LeakyRelu, UNARY.leakyrelu, 'alpha', 0.2);
+  unary(tf.Log1p, UNARY.log1p);
+
+  const binary = (name: string, op: number): void => {
+    table[name] = (p) => {
+      const a = p.inputs['a']!;
+      const b = p.inputs['b']!;
+      const av = f32(be(p), a);
+      const bv = f32(be(p), b);
+      if (!av || !bv) return null;
+      const outShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+      const n = sizeOf(outShape);
+      // Natively: equal shapes, scalars, and a side whose shape is a trailing
+      // suffix of the output's (it repeats with period = its size).
+      const ok = (s: readonly number[], len: number): boolean => {
+        if (len === n || len === 1) return true;
+        const t = s.slice(s.findIndex((d) => d !== 1));
+        const tail = outShape.slice(outShape.length - t.length);
+        return t.length <= outShape.length && t.every((d, i) => d === tail[i]);
+      };
+      if (!ok(a.shape, av.length) || !ok(b.shape, bv.length) || (av.length !== n && bv.length !== n && n !== 0)) return null;
+      const out = new Float32Array(n);
+      if (n > 0) addon.binary(op, av, bv, out);
+      return be(p).makeTensorInfo(outShape, 'float32', out);
+    };
+  };
+  binary(tf.Add, BINARY.add);
+  binary(tf.Sub, BINARY.sub);
+  binary(tf.Multiply, BINARY.mul);
+  binary(tf.RealDiv, BINARY.div);
+  binary(tf.Maximum, BINARY.maximum);
+  binary(tf.Minimum, BINARY.minimum);
+  binary(tf.SquaredDifference, BINARY.squaredDifference);
+
+  const reduce = (name: string, op: 0 | 1 | 3): void => {
+    table[name] = (p) => {
+      const x = p.inputs['x']!;
+      const xv = f32(be(p), x);
+      if (!xv) return null;
+      const at = attrs(p);
+      const rank = x.shape.length;
+      const axes = tf.util.parseAxisParam(at['axis'] as number | number[], x.shape).sort((u, v) => u - v);
+      const uniq = axes.filter((v, i) => i === 0 || v !== axes[i - 1]);
+      if (uniq.length === 0 || rank === 0) return null;
+      const contiguous = uniq.every((v, i) => v === uniq[0]! + i);
+      if (!contiguous) return null;
+      const leading = uniq[0] === 0;
+      const trailing = uniq[uniq.length - 1] === rank - 1;
+      const keep = x.shape.map((d, i) => (uniq.includes(i) ? 1 : d));
+      const outShape = at['keepDims'] === true ? keep : x.shape.filter((_, i) => !uniq.includes(i));
+      const reduced = sizeOf(uniq.map((i) => x.shape[i]!));
+      const kept = xv.length / Math.max(reduced, 1);
+      if (reduced === 0) return null;
+      const out = new Float32Array(sizeOf(outShape));
+      if (trailing) addon.reduceRows(op, xv, kept, reduced, out);
+      else if (leading && op === 0) addon.reduceCols(xv, reduced, kept, out);
+      else return null;
+      return be(p).makeTensorInfo(outShape, 'float32', out);
+    };
+  };
+  reduce(tf.Sum, 0);
+  reduce(tf.Max, 1);
+  reduce(tf.Mean, 3);
+
+  return table;
+}
+
+let registered: boolean | null = null;
+
+/**
+ * Register the `native` tfjs backend (tensors in cpu-backend storage, hot
+ * kernels in the OpenBLAS addon). Returns false, and registers nothing, when the
+ * addon is not available ({@link nativeLoadError} says why). Idempotent. Does not
+ * make it the active backend: call `tf.setBackend('native')` (or the engine's
+ * backend selection) for that.
+ */
+export function registerNativeBackend(): boolean {
+  if (registered !== null) return registered;
+  const addon = nativeAddon;
+  if (!addon) return (registered = false);
+  const cpuFactory = tf.findBackendFactory('cpu');
+  if (!cpuFactory) return (registered = false);
+  // Priority 0: never picked by tfjs on its own; selection is explicit.
+  tf.registerBackend(NATIVE_BACKEND, cpuFactory, 0);
+  const table = overrides(addon);
+  for (const k of tf.getKernelsForBackend('cpu')) {
+    const mine = table[k.kernelName];
+    if (!mine) {
+      tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
+      continue;
+    }
+    const fallback = k.kernelFunc;
+    tf.registerKernel({
+      kernelName: k.kernelName,
+      backendName: NATIVE_BACKEND,
+      setupFunc: k.setupFunc,
+      disposeFunc: k.disposeFunc,
+      kernelFunc: (p) => mine(p) ?? fallback(p),
+    });
+  }
+  return (registered = true);
+}
+
+/** Names of the kernels the native backend runs in the addon (the rest are the cpu backend's). */
+export function nativeKernelNames(): string[] {
+  return nativeAddon ? Object.keys(overrides(nativeAddon)).sort() : [];
+}

@@ -1,0 +1,459 @@
+/**
+ * "Can an RBM learn thermodynamics?" (Torlai & Melko, PRB 94, 165134 (2016)):
+ * for each temperature, train a ±1-spin RBM on Monte Carlo configurations of the
+ * 2D Ising model, sample the trained RBM with long block-Gibbs chains, and measure
+ * the same observables (e, |m|, C, χ) with the same estimators and error bars as
+ * the Monte Carlo data, next to exact values (enumeration for L ≤ 5, Kaufman's
+ * formula for e and C at any L). At L ≤ 4 the exact KL divergence between the
+ * Boltzmann distribution and the RBM's marginal p(v) ∝ e^{−F(v)} is reported too.
+ *
+ * The RBM, its trainer and its Gibbs sampler are src/ebm's public API
+ * (`BernoulliRBM` with `units: 'pm1'`, `Trainer.fit`, `sampleHiddens` / `sampleVisibles`,
+ * `freeEnergy`); this module only orchestrates and measures.
+ */
+import { Rng, type RngState } from '../core/rng.js';
+import { UsageError } from '../core/errors.js';
+import { BernoulliRBM } from '../ebm/rbm.js';
+import { Trainer, type TrainMethod } from '../ebm/train.js';
+import { existsSync } from 'node:fs';
+import { getKernels } from '../engine/index.js';
+import { fileURLToPath } from 'node:url';
+import { defaultWorkers, runWorkerPool } from './chains.js';
+import { enumerate, exactFromDos, exactLogProbabilities, kaufmanSquare, MAX_ENUMERATION_SPINS, onsagerMagnetisation, onsagerTc } from './exact.js';
+import { isingModel, type IsingModel } from './lattice.js';
+import { thermoEstimates, type Estimate, type ThermoEstimates } from './observables.js';
+import { csvTable, formatEstimate, formatNumber, markdownTable } from './report.js';
+import type { IsingAlgorithm } from './samplers.js';
+import { simulateTemperatures } from './simulate.js';
+
+/** RBM training hyperparameters (defaults in the spirit of Torlai & Melko: 64 hidden, batch 50, lr 0.01). */
+export interface RbmTrainSettings {
+  /** Hidden units (default 64). */
+  readonly nHidden?: number;
+  /** 'cd' or 'pcd' (default 'pcd'). */
+  readonly method?: Extract<TrainMethod, 'cd' | 'pcd'>;
+  /** Gibbs steps per update (default 10). */
+  readonly k?: number;
+  /** Minibatch size (default 50). */
+  readonly batchSize?: number;
+  /** Learning rate (default 0.01). */
+  readonly learningRate?: number;
+  /** SGD momentum (default 0.9). */
+  readonly momentum?: number;
+  /** Epochs over the training set (default 40). */
+  readonly epochs?: number;
+}
+
+/** How the trained RBM is sampled to measure observables. */
+export interface RbmSampleSettings {
+  /** Parallel Gibbs chains (default 100), started from training configurations. */
+  readonly chains?: number;
+  /** Block-Gibbs steps discarded first (default 500). */
+  readonly burnIn?: number;
+  /** Measured block-Gibbs steps per chain (default 2000). */
+  readonly steps?: number;
+}
+
+/** Monte Carlo observables of the training data (per site, with errors). */
+export interface McObservables {
+  readonly energy: Estimate;
+  readonly absMagnetisation: Estimate;
+  readonly specificHeat: Estimate;
+  readonly susceptibility: Estimate;
+  /** τ_int of |m| in sweeps, when known. */
+  readonly tauAbsMagnetisation?: number;
+}
+
+/** Exact reference values (per site); fields are absent where no exact value is known. */
+export interface ExactObservables {
+  readonly energy?: number;
+  readonly absMagnetisation?: number;
+  readonly specificHeat?: number;
+  readonly susceptibility?: number;
+  /** Where they come from. */
+  readonly source: string;
+}
+
+/** One temperature's work for a worker: train, then sample and measure. */
+export interface RbmTask {
+  /** Linear size of the square lattice. */
+  readonly L: number;
+  /** Temperature. */
+  readonly T: number;
+  /** Training configurations, n × L², ±1. */
+  readonly spins: Int8Array;
+  /** Training settings. */
+  readonly train: RbmTrainSettings;
+  /** Sampling settings. */
+  readonly sample: RbmSampleSettings;
+  /** Generator state for this temperature. */
+  readonly rng: RngState;
+  /** Compute the exact KL divergence (needs L² ≤ 20). */
+  readonly exactKL: boolean;
+}
+
+/** What {@link trainAndSampleRbm} returns. */
+export interface RbmTaskOutput {
+  /** Temperature. */
+  readonly T: number;
+  /** Observables of RBM samples; τ in Gibbs steps. */
+  readonly thermo: ThermoEstimates;
+  /** KL(p_Boltzmann ‖ p_RBM) in nats, or null. */
+  readonly kl: number | null;
+  /** Seconds spent training. */
+  readonly trainSeconds: number;
+  /** Seconds spent sampling. */
+  readonly sampleSeconds: number;
+  /** Learned parameters: W (nVisible × nHidden), a, b. */
+  readonly params: { readonly W: Float32Array; readonly a: Float32Array; readonly b: Float32Array };
+}
+
+/** Resolved training settings. */
+export function resolveTrain(s: RbmTrainSettings = {}): Required<RbmTrainSettings> {
+  const r = {
+    nHidden: s.nHidden ?? 64,
+    method: s.method ?? 'pcd',
+    k: s.k ?? 10,
+    batchSize: s.batchSize ?? 50,
+    learningRate: s.learningRate ?? 0.01,
+    momentum: s.momentum ?? 0.9,
+    epochs: s.epochs ?? 40,
+  } as const;
+  for (const [k, v] of [['hidden', r.nHidden], ['k', r.k], ['batch', r.batchSize], ['epochs', r.epochs]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k}: must be a positive integer, got ${v}`);
+  }
+  if (!(r.learningRate > 0)) throw new UsageError(`--lr: must be > 0, got ${r.learningRate}`);
+  if (r.method !== 'cd' && r.method !== 'pcd') throw new UsageError(`--method: expected cd or pcd, got '${String(r.method)}'`);
+  return r;
+}
+
+/** Resolved sampling settings. */
+export function resolveSample(s: RbmSampleSettings = {}): Required<RbmSampleSettings> {
+  return { chains: s.chains ?? 100, burnIn: s.burnIn ?? 500, steps: s.steps ?? 2000 };
+}
+
+/** Progress units of one task (for progress bars): one per epoch plus 10 for sampling. */
+export function taskUnits(train: RbmTrainSettings): number {
+  return resolveTrain(train).epochs + 10;
+}
+
+/** Bond sum Σ s_i s_j of a ±1 configuration stored as floats. */
+function bondSumF(model: IsingModel, v: Float32Array, off: number): number {
+  const { N, z, nbr } = model;
+  let b = 0;
+  for (let i = 0; i < N; i++) {
+    const si = v[off + i]!;
+    b += si * v[off + nbr[z * i]!]!;
+    if (z === 4) b += si * v[off + nbr[z * i + 2]!]!;
+  }
+  return b;
+}
+
+/**
+ * KL(p ‖ q) in nats between the Boltzmann distribution p of `model` at T and the
+ * RBM's visible marginal q(v) = e^{−F(v)}/Z_RBM, both by enumerating all 2^N states.
+ */
+export function exactRbmKL(model: IsingModel, T: number, rbm: BernoulliRBM): number {
+  const N = model.N;
+  if (N > 20) throw new UsageError(`exact KL needs N ≤ 20 spins, got ${N}`);
+  const lp = exactLogProbabilities(model, T);
+  const total = 2 ** N;
+  const chunk = 4096;
+  const lq = new Float64Array(total);
+  const v = new Float32Array(chunk * N);
+  for (let c0 = 0; c0 < total; c0 += chunk) {
+    const n = Math.min(chunk, total - c0);
+    for (let r = 0; r < n; r++) for (let i = 0; i < N; i++) v[r * N + i] = ((c0 + r) >>> i) & 1 ? 1 : -1;
+    const f = rbm.freeEnergy(v.subarray(0, n * N));
+    for (let r = 0; r < n; r++) lq[c0 + r] = -f[r]!;
+  }
+  let mx = -Infinity;
+  for (let c = 0; c < total; c++) mx = Math.max(mx, lq[c]!);
+  let z = 0;
+  for (let c = 0; c < total; c++) z += Math.exp(lq[c]! - mx);
+  const logZ = mx + Math.log(z);
+  let kl = 0;
+  for (let c = 0; c < total; c++) {
+    const p = Math.exp(lp[c]!);
+    if (p > 0) kl += p * (lp[c]! - (lq[c]! - logZ));
+  }
+  return Math.max(0, kl);
+}
+
+/**
+ * Train an RBM on one temperature's configurations, then run `chains` block-Gibbs
+ * chains (started from random training configurations) and measure e and m after
+ * every step. Deterministic given the task's generator state.
+ */
+export async function trainAndSampleRbm(task: RbmTask, onProgress?: (units: number) => void): Promise<RbmTaskOutput> {
+  const tr = resolveTrain(task.train);
+  const sp = resolveSample(task.sample);
+  const model = isingModel({ L: task.L });
+  const N = model.N;
+  const n = task.spins.length / N;
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`T = ${task.T}: training set has ${task.spins.length} spins, not a positive multiple of ${N}`);
+  const root = Rng.fromState(task.rng);
+  const data = Float32Array.from(task.spins);
+  const rbm = new BernoulliRBM({ nVisible: N, nHidden: tr.nHidden, units: 'pm1' }, root.split(0));
+  const trainer = new Trainer(rbm, { method: tr.method, k: tr.k, batchSize: tr.batchSize, learningRate: tr.learningRate, momentum: tr.momentum }, root.split(1));
+  const t0 = performance.now();
+  await trainer.fit(data, { epochs: tr.epochs, onEpoch: () => onProgress?.(1) });
+  const trainSeconds = (performance.now() - t0) / 1000;
+
+  const t1 = performance.now();
+  const rng = root.split(2);
+  const C = sp.chains;
+  const v = new Float32Array(C * N);
+  for (let c = 0; c < C; c++) {
+    const r = rng.int(n);
+    v.set(data.subarray(r * N, (r + 1) * N), c * N);
+  }
+  const h = new Float32Array(C * tr.nHidden);
+  const hm = new Float32Array(C * tr.nHidden);
+  const vm = new Float32Array(C * N);
+  const step = () => {
+    rbm.sampleHiddens(v, rng, { out: h, mean: hm });
+    rbm.sampleVisibles(h, rng, { out: v, mean: vm });
+  };
+  const totalSteps = sp.burnIn + sp.steps;
+  const unitEvery = Math.max(1, Math.floor(totalSteps / 10));
+  let done = 0;
+  const tick = () => {
+    if (++done % unitEvery === 0 && done / unitEvery <= 10) onProgress?.(1);
+  };
+  for (let t = 0; t < sp.burnIn; t++) {
+    step();
+    tick();
+  }
+  const e = Array.from({ length: C }, () => new Float64Array(sp.steps));
+  const m = Array.from({ length: C }, () => new Float64Array(sp.steps));
+  for (let t = 0; t < sp.steps; t++) {
+    step();
+    for (let c = 0; c < C; c++) {
+      const off = c * N;
+      let M = 0;
+      for (let i = 0; i < N; i++) M += v[off + i]!;
+      e[c]![t] = (-model.J * bondSumF(model, v, off)) / N;
+      m[c]![t] = M / N;
+    }
+    tick();
+  }
+  while (done < 10 * unitEvery) {
+    done++;
+    if (done % unitEvery === 0) onProgress?.(1);
+  }
+  const thermo = thermoEstimates(task.T, N, e, m);
+  const kl = task.exactKL && N <= 20 ? exactRbmKL(model, task.T, rbm) : null;
+  const sampleSeconds = (performance.now() - t1) / 1000;
+  const p = rbm.params;
+  return { T: task.T, thermo, kl, trainSeconds, sampleSeconds, params: { W: Float32Array.from(p.W!), a: Float32Array.from(p.a!), b: Float32Array.from(p.b!) } };
+}
+
+/** URL of the compiled RBM worker script. */
+export const RBM_WORKER_URL = new URL('../../dist/physics/rbm-worker.js', import.meta.url);
+
+/**
+ * Default RBM worker count: 0 (this thread) when the native kernels are active here,
+ * since worker threads fall back to the slower TypeScript kernels; else one per core.
+ */
+export function defaultRbmWorkers(tasks: number): number {
+  return getKernels().name === 'native' ? 0 : defaultWorkers(tasks);
+}
+
+/** Run RBM tasks on worker threads (or here with `workers` = 0 or no build), outputs in task order. */
+export async function runRbmTasks(tasks: readonly RbmTask[], workers: number, onProgress?: (units: number) => void): Promise<RbmTaskOutput[]> {
+  if (workers <= 0 || !existsSync(fileURLToPath(RBM_WORKER_URL))) {
+    const out: RbmTaskOutput[] = [];
+    for (const t of tasks) out.push(await trainAndSampleRbm(t, onProgress));
+    return out;
+  }
+  return runWorkerPool<RbmTask, RbmTaskOutput>(RBM_WORKER_URL, tasks, workers, onProgress);
+}
+
+/** Exact values at (L, T) for h = 0, J = 1: enumeration when L² ≤ 25 (all four), else Kaufman (e and C). */
+export function exactObservables(L: number, T: number, dosCache?: Map<number, ReturnType<typeof enumerate>>): ExactObservables {
+  if (L * L <= MAX_ENUMERATION_SPINS) {
+    let dos = dosCache?.get(L);
+    if (!dos) {
+      dos = enumerate(isingModel({ L }));
+      dosCache?.set(L, dos);
+    }
+    const x = exactFromDos(dos, T);
+    return { energy: x.energy, absMagnetisation: x.absMagnetisation!, specificHeat: x.specificHeat, susceptibility: x.susceptibility!, source: 'enumeration' };
+  }
+  const k = kaufmanSquare(L, T);
+  return { energy: k.energy, specificHeat: k.specificHeat, source: 'Kaufman' };
+}
+
+/** One row of the comparison. */
+export interface RbmComparisonRow {
+  /** Temperature. */
+  readonly T: number;
+  /** Monte Carlo observables of the data. */
+  readonly mc: McObservables;
+  /** Observables of the trained RBM's samples. */
+  readonly rbm: ThermoEstimates;
+  /** Exact values. */
+  readonly exact: ExactObservables;
+  /** KL(p_Boltzmann ‖ p_RBM) in nats (L ≤ 4 only). */
+  readonly kl: number | null;
+  /** Seconds spent training and sampling the RBM. */
+  readonly trainSeconds: number;
+  /** Seconds spent sampling the RBM. */
+  readonly sampleSeconds: number;
+}
+
+/** Options of {@link runRbmPipeline}. */
+export interface RbmPipelineOptions {
+  /** Linear size (default 8). */
+  readonly L?: number;
+  /** Temperatures. */
+  readonly temps: readonly number[];
+  /** Monte Carlo sampler for the training data (default 'wolff'). */
+  readonly algorithm?: IsingAlgorithm;
+  /** Training configurations per temperature (default 10 000). */
+  readonly nTrain?: number;
+  /** Sweeps between stored configurations (default 10). */
+  readonly sweepsBetween?: number;
+  /** Burn-in sweeps per chain (default 1000). */
+  readonly burnIn?: number;
+  /** Monte Carlo chains per temperature (default 4). */
+  readonly chains?: number;
+  /** RBM training settings. */
+  readonly train?: RbmTrainSettings;
+  /** RBM sampling settings. */
+  readonly sample?: RbmSampleSettings;
+  /** Worker threads (default: all cores; 0 = this thread). */
+  readonly workers?: number;
+  /**
+   * Worker threads for RBM training (default: 0 when the native kernels are loaded —
+   * they use OpenBLAS threads and are not loaded inside worker threads — else all cores).
+   */
+  readonly rbmWorkers?: number;
+  /** Exact KL divergence when L² ≤ 16 (default true). */
+  readonly exactKL?: boolean;
+}
+
+/** Progress callback: `stage` is 'mc' (sweeps) or 'rbm' (units of {@link taskUnits}). */
+export type PipelineProgress = (stage: 'mc' | 'rbm', amount: number) => void;
+
+/** Training data and Monte Carlo observables for one temperature (from a run or a dataset). */
+export interface TrainingSet {
+  readonly T: number;
+  readonly spins: Int8Array;
+  readonly mc: McObservables;
+}
+
+/**
+ * Generate Monte Carlo training data at every temperature (chains seeded from
+ * `rng.split(0)`), then train and sample one RBM per temperature (seeded from
+ * `rng.split(1).split(t)`), and assemble the comparison rows.
+ */
+export async function runRbmPipeline(opts: RbmPipelineOptions, rng: Rng, onProgress?: PipelineProgress): Promise<RbmComparisonRow[]> {
+  const L = opts.L ?? 8;
+  const nTrain = opts.nTrain ?? 10000;
+  const chains = opts.chains ?? 4;
+  const sweepsBetween = opts.sweepsBetween ?? 10;
+  const perChain = Math.ceil(nTrain / chains);
+  const workers = opts.workers ?? defaultWorkers(opts.temps.length * chains);
+  const mc = await simulateTemperatures(
+    opts.temps,
+    { L, algorithm: opts.algorithm ?? 'wolff', chains, burnIn: opts.burnIn ?? 1000, sweeps: perChain * sweepsBetween, sampleEvery: sweepsBetween },
+    rng.split(0),
+    { workers, onProgress: (s) => onProgress?.('mc', s) },
+  );
+  const sets: TrainingSet[] = mc.map((r) => ({
+    T: r.T,
+    spins: r.samples.subarray(0, Math.min(nTrain, r.nSamples) * r.N),
+    mc: { ...r.thermo, tauAbsMagnetisation: r.thermo.tauAbsMagnetisation.tau },
+  }));
+  return runRbmOnTrainingSets(L, sets, opts, rng, onProgress);
+}
+
+/** Train and evaluate one RBM per training set (e.g. from {@link loadIsingDataset}). */
+export async function runRbmOnTrainingSets(L: number, sets: readonly TrainingSet[], opts: Omit<RbmPipelineOptions, 'temps'>, rng: Rng, onProgress?: PipelineProgress): Promise<RbmComparisonRow[]> {
+  resolveTrain(opts.train);
+  const tasks: RbmTask[] = sets.map((s, t) => ({
+    L,
+    T: s.T,
+    spins: s.spins,
+    train: opts.train ?? {},
+    sample: opts.sample ?? {},
+    rng: rng.split(1).split(t).getState(),
+    exactKL: (opts.exactKL ?? true) && L * L <= 16,
+  }));
+  const workers = opts.rbmWorkers ?? defaultRbmWorkers(tasks.length);
+  const outs = await runRbmTasks(tasks, workers, (u) => onProgress?.('rbm', u));
+  const cache = new Map<number, ReturnType<typeof enumerate>>();
+  return sets.map((s, t) => ({
+    T: s.T,
+    mc: s.mc,
+    rbm: outs[t]!.thermo,
+    exact: exactObservables(L, s.T, cache),
+    kl: outs[t]!.kl,
+    trainSeconds: outs[t]!.trainSeconds,
+    sampleSeconds: outs[t]!.sampleSeconds,
+  }));
+}
+
+/** Relative deviation (RBM − MC)/|MC| in percent. */
+export function relativeDeviation(rbm: Estimate, mc: Estimate): number {
+  return (100 * (rbm.value - mc.value)) / Math.abs(mc.value);
+}
+
+/** The comparison as Markdown and CSV (per site; errors are one standard error). */
+export function comparisonTables(rows: readonly RbmComparisonRow[]): { markdown: string; csv: string } {
+  const hasKL = rows.some((r) => r.kl !== null);
+  const header = ['T', 'e MC', 'e RBM', 'e exact', '|m| MC', '|m| RBM', '|m| exact', 'C MC', 'C RBM', 'C exact', 'χ MC', 'χ RBM', 'χ exact', ...(hasKL ? ['KL (nats)'] : [])];
+  const md = rows.map((r) => [
+    r.T.toFixed(3),
+    formatEstimate(r.mc.energy), formatEstimate(r.rbm.energy), formatNumber(r.exact.energy, 4),
+    formatEstimate(r.mc.absMagnetisation), formatEstimate(r.rbm.absMagnetisation), formatNumber(r.exact.absMagnetisation, 4),
+    formatEstimate(r.mc.specificHeat), formatEstimate(r.rbm.specificHeat), formatNumber(r.exact.specificHeat, 4),
+    formatEstimate(r.mc.susceptibility), formatEstimate(r.rbm.susceptibility), formatNumber(r.exact.susceptibility, 4),
+    ...(hasKL ? [r.kl === null ? '—' : r.kl.toExponential(2)] : []),
+  ]);
+  const csvHeader = ['T', ...['e', 'abs_m', 'C', 'chi'].flatMap((o) => [`${o}_mc`, `${o}_mc_err`, `${o}_rbm`, `${o}_rbm_err`, `${o}_exact`]), 'kl_nats', 'exact_source'];
+  const csv = rows.map((r) => {
+    const cols: (string | number)[] = [r.T];
+    for (const [mc, rb, ex] of [
+      [r.mc.energy, r.rbm.energy, r.exact.energy],
+      [r.mc.absMagnetisation, r.rbm.absMagnetisation, r.exact.absMagnetisation],
+      [r.mc.specificHeat, r.rbm.specificHeat, r.exact.specificHeat],
+      [r.mc.susceptibility, r.rbm.susceptibility, r.exact.susceptibility],
+    ] as const) cols.push(mc.value, mc.error, rb.value, rb.error, ex ?? '');
+    cols.push(r.kl ?? '', r.exact.source);
+    return cols;
+  });
+  return { markdown: markdownTable(header, md), csv: csvTable(csvHeader, csv) };
+}
+
+/** Series for the four-panel plot of e, |m|, C, χ against T (MC, RBM, exact, Onsager's m₀ at L = ∞). */
+export function comparisonPanels(rows: readonly RbmComparisonRow[], L: number): { title: string; yLabel: string; series: { name: string; x: number[]; y: number[]; yErr?: number[] }[] }[] {
+  const T = rows.map((r) => r.T);
+  const panel = (title: string, yLabel: string, get: (r: RbmComparisonRow) => [Estimate, Estimate, number | undefined]) => {
+    const series: { name: string; x: number[]; y: number[]; yErr?: number[] }[] = [
+      { name: 'Monte Carlo', x: T, y: rows.map((r) => get(r)[0].value), yErr: rows.map((r) => get(r)[0].error) },
+      { name: 'RBM', x: T, y: rows.map((r) => get(r)[1].value), yErr: rows.map((r) => get(r)[1].error) },
+    ];
+    const ex = rows.filter((r) => get(r)[2] !== undefined);
+    if (ex.length > 0) series.push({ name: `exact (${rows[0]!.exact.source}, L=${L})`, x: ex.map((r) => r.T), y: ex.map((r) => get(r)[2]!) });
+    return { title, yLabel, series };
+  };
+  const panels = [
+    panel('energy per site', 'e', (r) => [r.mc.energy, r.rbm.energy, r.exact.energy]),
+    panel('magnetisation per site', '|m|', (r) => [r.mc.absMagnetisation, r.rbm.absMagnetisation, r.exact.absMagnetisation]),
+    panel('specific heat per site', 'C', (r) => [r.mc.specificHeat, r.rbm.specificHeat, r.exact.specificHeat]),
+    panel('susceptibility per site', 'χ', (r) => [r.mc.susceptibility, r.rbm.susceptibility, r.exact.susceptibility]),
+  ];
+  // Onsager's infinite-lattice spontaneous magnetisation on a fine grid, for context.
+  const lo = Math.min(...T), hi = Math.max(...T);
+  const grid = Array.from({ length: 60 }, (_, i) => lo + ((hi - lo) * i) / 59);
+  panels[1]!.series.push({ name: 'Onsager m₀ (L=∞)', x: grid, y: grid.map((t) => onsagerMagnetisation(t)) });
+  return panels;
+}
+
+/** The T_c marker for plots. */
+export function criticalLine(): { x: number; label: string } {
+  return { x: onsagerTc(), label: 'T_c' };
+}

@@ -1,0 +1,249 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../src/core/rng.js';
+import { DataFormatError, ShapeError } from '../src/core/errors.js';
+import { Vae, countParameters, parameterSpecs, initialWeights, type VaeConfig } from '../src/vae/models.js';
+import { PRESETS, getPreset, type TrainConfig } from '../src/vae/presets.js';
+import { VaeTrainer, validateData, prepareData, type VaeData } from '../src/vae/train.js';
+import { importanceWeightedBound } from '../src/vae/evaluate.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/**
+ * Synthetic binary 6×6 images: one of 4 fixed random prototypes per example, each
+ * pixel flipped with probability 0.05 (entropy ln 4 + 36·H(0.05) ≈ 8.5 nats).
+ */
+function barsData(n: number, seed: number): VaeData {
+  const proto = new Rng(1234);
+  const protos = Array.from({ length: 4 }, () => Array.from({ length: 36 }, () => (proto.uniform() < 0.5 ? 1 : 0)));
+  const rng = new Rng(seed);
+  const x = new Float32Array(n * 36);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = rng.int(4);
+    labels[i] = c;
+    for (let j = 0; j < 36; j++) x[i * 36 + j] = rng.uniform() < 0.05 ? 1 - protos[c]![j]! : protos[c]![j]!;
+  }
+  return { n, dim: 36, x, labels };
+}
+
+const tinyCfg: VaeConfig = {
+  inputShape: [6, 6, 1],
+  latent: 2,
+  arch: { kind: 'mlp', hidden: [16], activation: 'relu' },
+  decoder: 'bernoulli',
+  sigma2: 1,
+  beta: 1,
+  init: 'torch',
+};
+const tinyTrain: TrainConfig = { epochs: 2, batchSize: 32, lr: 1e-2, adamBeta1: 0.9, adamBeta2: 0.999, adamEps: 1e-8, binarize: 'none', earlyStopping: 0 };
+
+describe('presets', () => {
+  it('keras-conv has the Keras example parameter counts: 69,076 encoder + 65,089 decoder', () => {
+    const cfg = PRESETS['keras-conv']!.model;
+    expect(countParameters(cfg, 'encoder.')).toBe(69_076);
+    expect(countParameters(cfg, 'decoder.')).toBe(65_089);
+  });
+
+  it('torch-mlp has the PyTorch example parameter count (784-400-20: 330,040 + 322,784)', () => {
+    const cfg = PRESETS['torch-mlp']!.model;
+    expect(countParameters(cfg, 'encoder.')).toBe(784 * 400 + 400 + 2 * (400 * 20 + 20));
+    expect(countParameters(cfg, 'decoder.')).toBe(20 * 400 + 400 + 400 * 784 + 784);
+  });
+
+  it('keras-conv maps [B, 784] images to a 2D posterior and [B, 784] logits', () => {
+    const m = Vae.create(PRESETS['keras-conv']!.model, new Rng(1));
+    const shapes = tf.tidy(() => {
+      const q = m.encode(tf.zeros([3, 784]) as tf.Tensor2D);
+      const out = m.decode(q.mean);
+      return [q.mean.shape, q.logVar.shape, out.shape];
+    });
+    expect(shapes).toEqual([
+      [3, 2],
+      [3, 2],
+      [3, 784],
+    ]);
+    m.dispose();
+  });
+
+  it('initialisation follows the framework defaults (bounds, zero Keras biases, variance of U(±b) within 4 SE)', () => {
+    const torch = initialWeights(PRESETS['torch-mlp']!.model, new Rng(2));
+    const w = torch.get('encoder.dense1.kernel')!;
+    const b = 1 / Math.sqrt(784);
+    let s2 = 0;
+    let mx = 0;
+    for (const v of w) {
+      s2 += v * v;
+      mx = Math.max(mx, Math.abs(v));
+    }
+    expect(mx).toBeLessThanOrEqual(b);
+    // E w² = b²/3, Var w² = b⁴(1/5 − 1/9).
+    expect(Math.abs(s2 / w.length - (b * b) / 3)).toBeLessThan(4 * Math.sqrt((b ** 4 * (1 / 5 - 1 / 9)) / w.length));
+    const keras = initialWeights(PRESETS['keras-conv']!.model, new Rng(2));
+    expect(keras.get('encoder.conv1.bias')!.every((v) => v === 0)).toBe(true);
+    const lim = Math.sqrt(6 / (9 * 32 + 9 * 64));
+    expect(Math.max(...keras.get('encoder.conv2.kernel')!.map(Math.abs))).toBeLessThanOrEqual(lim);
+    expect(parameterSpecs(PRESETS['keras-conv']!.model).map((s) => s.name)).toContain('decoder.deconv2.kernel');
+  });
+
+  it('unknown preset is a one-line usage error', () => {
+    expect(() => getPreset('nope')).toThrow(/--preset: unknown preset 'nope'/);
+  });
+});
+
+describe('bad input', () => {
+  it('wrong image size for a preset → ShapeError naming the data', () => {
+    const m = Vae.create(PRESETS['torch-mlp']!.model, new Rng(1));
+    expect(() => validateData(barsData(4, 1), m, 'ising-L6')).toThrow(ShapeError);
+    expect(() => validateData(barsData(4, 1), m, 'ising-L6')).toThrow(/ising-L6: images have 36 values, the model expects 28×28×1 = 784/);
+    m.dispose();
+  });
+
+  it('NaN in data → DataFormatError with the example and pixel', () => {
+    const m = Vae.create(tinyCfg, new Rng(1));
+    const d = barsData(4, 1);
+    const x = Float32Array.from(d.x);
+    x[2 * 36 + 5] = NaN;
+    expect(() => validateData({ ...d, x }, m, 'train.bin')).toThrow(DataFormatError);
+    expect(() => validateData({ ...d, x }, m, 'train.bin')).toThrow(/train.bin: NaN in example 2, pixel 5/);
+    m.dispose();
+  });
+
+  it('conv net on a size not divisible by 2^layers → ShapeError', () => {
+    expect(() => parameterSpecs({ ...PRESETS['keras-conv']!.model, inputShape: [30, 30, 1] })).toThrow(/divisible by 4, got 30×30/);
+  });
+});
+
+describe('training', () => {
+  it('a training step leaves the tensor count unchanged and moves every weight', () => {
+    const m = Vae.create(tinyCfg, new Rng(4));
+    const tr = new VaeTrainer(m, tinyTrain, new Rng(5));
+    const before = m.getWeights();
+    const x = tf.tensor2d(barsData(8, 2).x, [8, 36]);
+    const eps = tf.randomNormal([8, 2], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const n0 = tf.memory().numTensors;
+    tr.trainStep(x, eps);
+    expect(tf.memory().numTensors).toBe(n0);
+    tr.trainStep(x, eps);
+    expect(tf.memory().numTensors).toBe(n0);
+    const after = m.getWeights();
+    for (const [name, w] of before) expect(after.get(name)!.some((v, i) => v !== w[i]), name).toBe(true);
+    tf.dispose([x, eps]);
+    tr.dispose();
+    m.dispose();
+  });
+
+  it('the loss goes down, and rec + β·kl = loss', () => {
+    const data = barsData(256, 3);
+    const m = Vae.create(tinyCfg, new Rng(4));
+    const tr = new VaeTrainer(m, { ...tinyTrain, epochs: 5 }, new Rng(5));
+    const first = tr.evaluate(data);
+    let last = first;
+    for (let e = 0; e < 5; e++) {
+      const t = tr.trainEpoch(data)!;
+      expect(t.loss).toBeAllClose(t.rec + t.kl, { rtol: 1e-6 });
+      last = tr.evaluate(data);
+    }
+    // 36 fair binary pixels at init cost ≈ 36 ln 2 ≈ 25 nats; the data's entropy is ≈ 8.5 nats.
+    expect(first.loss).toBeGreaterThan(20);
+    expect(last.loss).toBeLessThan(0.7 * first.loss);
+    tr.dispose();
+    m.dispose();
+  });
+
+  it('resume continues identically: 2 epochs straight = 1 epoch + restore + 1, also from mid-epoch', () => {
+    const data = barsData(200, 6);
+    const cfg = { ...tinyTrain, binarize: 'dynamic' as const };
+    const run = (stops: 'none' | 'epoch' | 'mid') => {
+      let m = Vae.create(tinyCfg, new Rng(9));
+      let tr = new VaeTrainer(m, cfg, new Rng(10));
+      let calls = 0;
+      const interrupted = tr.trainEpoch(data, { shouldStop: () => stops === 'mid' && ++calls === 3 });
+      if (stops !== 'none') {
+        // Round-trip through plain copies, as a checkpoint would.
+        const w = m.getWeights();
+        const st = tr.getState();
+        tr.dispose();
+        m.dispose();
+        m = Vae.fromWeights(tinyCfg, w);
+        tr = new VaeTrainer(m, cfg, new Rng(999));
+        tr.setState({ ...st, rng: JSON.parse(JSON.stringify(st.rng)) });
+        if (interrupted === null) tr.trainEpoch(data);
+      }
+      tr.trainEpoch(data);
+      const out = { w: m.getWeights(), step: tr.step, epoch: tr.epoch };
+      tr.dispose();
+      m.dispose();
+      return out;
+    };
+    const a = run('none');
+    const b = run('epoch');
+    const c = run('mid');
+    expect(b.step).toBe(a.step);
+    expect(c.step).toBe(a.step);
+    expect(c.epoch).toBe(2);
+    for (const [name, w] of a.w) {
+      expect(Array.from(b.w.get(name)!), name).toEqual(Array.from(w));
+      expect(Array.from(c.w.get(name)!), name).toEqual(Array.from(w));
+    }
+  });
+
+  it('early stopping fires after `earlyStopping` epochs without improvement', () => {
+    const m = Vae.create(tinyCfg, new Rng(1));
+    const tr = new VaeTrainer(m, { ...tinyTrain, earlyStopping: 2 }, new Rng(1));
+    expect(tr.recordValidation(10)).toEqual({ improved: true, stop: false });
+    expect(tr.recordValidation(9)).toEqual({ improved: true, stop: false });
+    expect(tr.recordValidation(9.5)).toEqual({ improved: false, stop: false });
+    expect(tr.recordValidation(9.1)).toEqual({ improved: false, stop: true });
+    tr.dispose();
+    m.dispose();
+  });
+
+  it('static binarisation thresholds once at ½ and does not mutate the input', () => {
+    const d: VaeData = { n: 1, dim: 4, x: new Float32Array([0, 0.3, 0.7, 1]) };
+    const s = prepareData(d, 'static');
+    expect(Array.from(d.x)).toEqual([0, Float32Array.of(0.3)[0], Float32Array.of(0.7)[0], 1]);
+    expect(Array.from(s.x)).toEqual([0, 0, 1, 1]);
+    expect(prepareData(d, 'dynamic')).toBe(d);
+  });
+});
+
+describe('IWAE bound (Burda et al. 2015)', () => {
+  it('for a trained model: ELBO ≤ IWAE-k, and IWAE-k non-decreasing in k on average (k = 1, 10, 100)', () => {
+    const data = barsData(512, 7);
+    const test = barsData(64, 8);
+    const m = Vae.create(tinyCfg, new Rng(4));
+    const tr = new VaeTrainer(m, { ...tinyTrain, batchSize: 64 }, new Rng(5));
+    for (let e = 0; e < 4; e++) tr.trainEpoch(data);
+    const r1 = importanceWeightedBound(m, test, 1, new Rng(20));
+    const r10 = importanceWeightedBound(m, test, 10, new Rng(21));
+    const r100 = importanceWeightedBound(m, test, 100, new Rng(22), { maxRows: 640 });
+    // Same samples: log-mean-exp ≥ mean (Jensen), exactly.
+    for (const r of [r1, r10, r100]) expect(r.elbo).toBeLessThanOrEqual(r.iwae + 1e-9);
+    expect(r1.iwae).toBeAllClose(r1.elbo, { rtol: 1e-9 });
+    // Means over 64 examples of independent estimates: require the gaps to exceed
+    // 3 standard errors of the paired per-example differences.
+    const gap = (a: Float64Array, b: Float64Array) => {
+      const d = Array.from(a, (v, i) => v - b[i]!);
+      const mean = d.reduce((s, v) => s + v, 0) / d.length;
+      const sd = Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / (d.length - 1));
+      return { mean, se: sd / Math.sqrt(d.length) };
+    };
+    const g1 = gap(r10.perExample, r1.perExample);
+    const g2 = gap(r100.perExample, r10.perExample);
+    expect(g1.mean).toBeGreaterThan(0);
+    expect(g2.mean).toBeGreaterThan(0);
+    expect(g1.mean).toBeGreaterThan(-3 * g1.se);
+    expect(g2.mean).toBeGreaterThan(-3 * g2.se);
+    // A bound on a probability mass of binary data: log p(x) ≤ 0.
+    expect(r100.iwae).toBeLessThan(0);
+    // The chunked computation equals the one-shot one for the same noise stream.
+    const a = importanceWeightedBound(m, test, 30, new Rng(3), { maxRows: 30 });
+    const b = importanceWeightedBound(m, test, 30, new Rng(3), { maxRows: 30 * 64 });
+    expect(Array.from(a.perExample)).toBeAllClose(Array.from(b.perExample), { rtol: 1e-5 });
+    tr.dispose();
+    m.dispose();
+  });
+});
