@@ -31,9 +31,33 @@ void openblas_set_num_threads(int);
 
 namespace gp {
 
+// Thread count for large GEMMs (OpenBLAS's default: all cores, or
+// OPENBLAS_NUM_THREADS; GENPHYS_THREADS via setBlasThreads).
+static int g_threads = -1;
+static int g_current = -1;
+
+// GEMMs under this many multiply-adds run on one thread. OpenBLAS 0.3.21 splits
+// anything above 2^18 MACs, and a small split GEMM costs more in the hand-off than
+// it saves; on a busy machine, where the second worker may be descheduled, a
+// split 128×20×400 product took 3.6 ms against 0.05 ms on one thread.
+static const double kSmallGemmMacs = 4.0 * 1024 * 1024;
+
 const char* blasConfig() { return openblas_get_config(); }
-int blasThreads() { return openblas_get_num_threads(); }
-void setBlasThreads(int n) { openblas_set_num_threads(n); }
+int blasThreads() {
+  if (g_threads < 0) g_threads = g_current = openblas_get_num_threads();
+  return g_threads;
+}
+void setBlasThreads(int n) {
+  openblas_set_num_threads(n);
+  g_threads = g_current = n;
+}
+
+static void useThreads(int n) {
+  if (n != g_current) {
+    openblas_set_num_threads(n);
+    g_current = n;
+  }
+}
 
 static std::vector<float>& scratchA() {
   static std::vector<float> v;
@@ -59,6 +83,8 @@ void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const floa
       for (size_t i = 0; i < n; i++) C[i] *= beta;
     return;
   }
+  if (g_threads < 0) blasThreads();
+  useThreads(static_cast<double>(M) * N * K < kSmallGemmMacs ? 1 : g_threads);
   cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
               M, N, K, alpha, A, transA ? M : K, B, transB ? K : N, beta, C, N);
 }

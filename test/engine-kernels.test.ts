@@ -170,6 +170,84 @@ describe.each(backends)('kernels on %s vs cpu', (be) => {
     }
   });
 
+  it('elementwise unary ops: forward and gradients on odd sizes', async () => {
+    const unary: [string, (x: tf.Tensor) => tf.Tensor, boolean][] = [
+      ['sigmoid', tf.sigmoid, false],
+      ['tanh', tf.tanh, false],
+      ['relu', tf.relu, false],
+      ['relu6', tf.relu6, false],
+      ['elu', tf.elu, false],
+      ['leakyRelu', (x) => tf.leakyRelu(x, 0.1), false],
+      ['softplus', tf.softplus, false],
+      ['exp', tf.exp, false],
+      ['neg', tf.neg, false],
+      ['abs', tf.abs, false],
+      ['square', tf.square, false],
+      ['step', (x) => tf.step(x), false],
+      ['log', tf.log, true],
+      ['log1p', tf.log1p, true],
+      ['sqrt', tf.sqrt, true],
+      ['rsqrt', tf.rsqrt, true],
+      ['reciprocal', tf.reciprocal, true],
+    ];
+    for (const shape of [[1], [7], [3, 5, 11]]) {
+      for (const [name, f, positive] of unary) {
+        await compare(be, () => {
+          const raw = randn(shape, shape.length * 7 + name.length);
+          // Positive-domain ops get |x| + 0.5; others keep sign changes but avoid the kinks at 0.
+          const x = positive ? tf.add(tf.abs(raw), 0.5) : tf.add(raw, tf.mul(tf.sign(raw), 0.05));
+          return [f(x), tf.grad((t: tf.Tensor) => probe(f(t), 91))(x)];
+        });
+      }
+    }
+  });
+
+  it('binary ops with broadcasting: forward and gradients', async () => {
+    const binary: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+      ['add', tf.add],
+      ['sub', tf.sub],
+      ['mul', tf.mul],
+      ['div', (a, b) => tf.div(a, tf.add(tf.abs(b), 0.5))],
+      ['maximum', tf.maximum],
+      ['minimum', tf.minimum],
+      ['squaredDifference', tf.squaredDifference],
+    ];
+    const pairs: [number[], number[]][] = [
+      [[5, 3], [5, 3]],
+      [[5, 3], [3]],
+      [[1], [4, 2]],
+      [[2, 1, 3], [1, 4, 3]],
+    ];
+    for (const [sa, sb] of pairs) {
+      for (const [name, f] of binary) {
+        // tfjs's own Maximum/Minimum/SquaredDifference gradients do not reduce broadcast axes (any backend).
+        if ((name === 'maximum' || name === 'minimum' || name === 'squaredDifference') && sa.join() !== sb.join()) continue;
+        await compare(be, () => {
+          const a = randn(sa, 101 + name.length);
+          const b = randn(sb, 102 + name.length);
+          const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => probe(f(x, y), 103))([a, b]);
+          return [f(a, b), da!, db!];
+        });
+      }
+    }
+  });
+
+  it('reductions over every axis choice: forward and gradients', async () => {
+    const reductions: [string, (x: tf.Tensor, axis?: number | number[]) => tf.Tensor][] = [
+      ['sum', (x, ax) => tf.sum(x, ax)],
+      ['mean', (x, ax) => tf.mean(x, ax)],
+      ['max', (x, ax) => tf.max(x, ax)],
+    ];
+    for (const axis of [undefined, 0, 1, 2, [0, 1], [1, 2], [0, 2]]) {
+      for (const [, f] of reductions) {
+        await compare(be, () => {
+          const x = randn([3, 5, 7], 111);
+          return [f(x, axis), tf.grad((t: tf.Tensor) => probe(f(t, axis), 112))(x)];
+        });
+      }
+    }
+  });
+
   it('gather gradient (UnsortedSegmentSum), with repeated and unused indices', async () => {
     await compare(be, () => {
       const table = randn([6, 3], 51);

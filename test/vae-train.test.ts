@@ -95,20 +95,17 @@ describe('presets', () => {
 
 describe('bad input', () => {
   it('wrong image size for a preset → ShapeError naming the data', () => {
-    const m = Vae.create(PRESETS['torch-mlp']!.model, new Rng(1));
-    expect(() => validateData(barsData(4, 1), m, 'ising-L6')).toThrow(ShapeError);
-    expect(() => validateData(barsData(4, 1), m, 'ising-L6')).toThrow(/ising-L6: images have 36 values, the model expects 28×28×1 = 784/);
-    m.dispose();
+    const cfg = PRESETS['torch-mlp']!.model;
+    expect(() => validateData(barsData(4, 1), cfg, 'ising-L6')).toThrow(ShapeError);
+    expect(() => validateData(barsData(4, 1), cfg, 'ising-L6')).toThrow(/ising-L6: images have 36 values, the model expects 28×28×1 = 784/);
   });
 
   it('NaN in data → DataFormatError with the example and pixel', () => {
-    const m = Vae.create(tinyCfg, new Rng(1));
     const d = barsData(4, 1);
     const x = Float32Array.from(d.x);
     x[2 * 36 + 5] = NaN;
-    expect(() => validateData({ ...d, x }, m, 'train.bin')).toThrow(DataFormatError);
-    expect(() => validateData({ ...d, x }, m, 'train.bin')).toThrow(/train.bin: NaN in example 2, pixel 5/);
-    m.dispose();
+    expect(() => validateData({ ...d, x }, tinyCfg, 'train.bin')).toThrow(DataFormatError);
+    expect(() => validateData({ ...d, x }, tinyCfg, 'train.bin')).toThrow(/train.bin: NaN in example 2, pixel 5/);
   });
 
   it('conv net on a size not divisible by 2^layers → ShapeError', () => {

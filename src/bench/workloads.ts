@@ -33,6 +33,8 @@ export interface PreparedWorkload {
   readonly flops?: number;
   /** How the step is computed on this backend, e.g. "tfjs ops" or "native fused kernels". */
   readonly impl: string;
+  /** Current learned parameters, for checks (RBM workloads: W, bv, bh). */
+  params?(): Float32Array[];
   /** Free every tensor and buffer. */
   dispose(): void;
 }
@@ -72,6 +74,7 @@ export function rbmCd1Kernels(k: Kernels, seed: number): PreparedWorkload {
       k.bernoulliLayer(v1, W, bh, B, nv, nh, false, ph1, null, null);
       k.cdUpdate(W, bv, bh, v0, ph0, v1, ph1, B, nv, nh, lr);
     },
+    params: () => [W.slice(), bv.slice(), bh.slice()],
     dispose() {},
   };
 }
@@ -110,6 +113,7 @@ export function rbmCd1Tf(seed: number): PreparedWorkload {
       });
       bh.dataSync();
     },
+    params: () => [W, bv, bh].map((t) => Float32Array.from(t.dataSync())),
     dispose() {
       tf.dispose([v0, W, bv, bh]);
     },

@@ -123,13 +123,8 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
   // Presets fix their input size, except the Ising preset, which takes the lattice's.
   if (o.preset === 'ising-mlp') model = { ...model, inputShape: data.train.shape };
   validateConfig(model);
-  const probe = Vae.create(model, new Rng(0));
-  try {
-    validateData(data.train, probe, data.train.name);
-    if (data.test) validateData(data.test, probe, data.test.name);
-  } finally {
-    probe.dispose();
-  }
+  validateData(data.train, model, data.train.name);
+  if (data.test) validateData(data.test, model, data.test.name);
   if (o.resume && !existsSync(join(g.out, RUN_FILES.checkpoint))) throw new UsageError(`--resume: ${join(g.out, RUN_FILES.checkpoint)} does not exist`);
   const backend = await initBackend(g.backend, { quiet: g.quiet });
   const config = { command: 'vae train', preset: o.preset, data: o.data, dataDir: o.dataDir ?? null, limit: o.limit ?? null, seed: g.seed, backend: backend.name, model, train };
@@ -238,11 +233,11 @@ export function register(program: Command): void {
     .action(async (run: string, o: { iwae: number; n?: number; checkpoint: string; dataDir?: string }, cmd: Command) => {
       const g = globals(cmd);
       const log = logger(g.quiet);
+      await initBackend(g.backend, { quiet: g.quiet });
       const { model, meta } = loadRun(run, o.checkpoint);
       try {
         const data = evalData(run, meta, o.dataDir, o.n);
-        validateData(data, model, data.name);
-        await initBackend(g.backend, { quiet: g.quiet });
+        validateData(data, model.config, data.name);
         const bar = progress(data.n, `IWAE-${o.iwae}`, g.quiet);
         let last = 0;
         const r = importanceWeightedBound(model, data, o.iwae, new Rng(g.seed).split(0x1a7e), {
@@ -274,9 +269,9 @@ export function register(program: Command): void {
       const g = globals(cmd);
       const log = logger(g.quiet);
       if (!(PLOTS as readonly string[]).includes(what)) throw new UsageError(`plot: expected one of ${PLOTS.join(', ')}, got '${what}'`);
+      await initBackend(g.backend, { quiet: g.quiet });
       const { model, meta } = loadRun(run, o.checkpoint);
       try {
-        await initBackend(g.backend, { quiet: g.quiet });
         const [h, w] = model.config.inputShape;
         const dir = g.out ?? run;
         let file: string;
@@ -291,7 +286,7 @@ export function register(program: Command): void {
           writeImageGrid(file, priorSamples(model, n, new Rng(g.seed).split(0x5a)), n, h, w, { cols: Math.ceil(Math.sqrt(n)) });
         } else {
           const data = evalData(run, meta, o.dataDir, what === 'clusters' ? o.n ?? 5000 : Math.max(o.a, o.b, o.n ?? 16) + 1);
-          validateData(data, model, data.name);
+          validateData(data, model.config, data.name);
           if (what === 'recon') {
             const n = Math.min(o.n ?? 16, data.n);
             file = join(dir, 'recon.png');
@@ -335,9 +330,9 @@ export function register(program: Command): void {
     .option('--checkpoint <which>', "'last', 'best' or a file", 'last')
     .action(async (run: string, o: { n: number; checkpoint: string }, cmd: Command) => {
       const g = globals(cmd);
+      await initBackend(g.backend, { quiet: g.quiet });
       const { model } = loadRun(run, o.checkpoint);
       try {
-        await initBackend(g.backend, { quiet: g.quiet });
         const [h, w] = model.config.inputShape;
         const file = join(g.out ?? run, 'samples.png');
         writeImageGrid(file, priorSamples(model, o.n, new Rng(g.seed).split(0x5a)), o.n, h, w, { cols: Math.ceil(Math.sqrt(o.n)) });

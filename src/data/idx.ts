@@ -12,6 +12,8 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { DataNotFoundError, IdxFormatError } from './errors.js';
 
+export { IdxFormatError } from './errors.js';
+
 /** Element types an IDX file can hold. */
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 

@@ -21,6 +21,7 @@ export {
   bruteForceLogZ,
   enumerableLayer,
   exactLogZ,
+  exactSamples,
   exactVisibleLogProbs,
   fillConfigurations,
   logMeanExp,

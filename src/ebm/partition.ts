@@ -151,6 +151,50 @@ export function visibleStateIndex(model: EnergyModel, v: ArrayLike<number>): Uin
   return out;
 }
 
+/**
+ * Exact independent samples of the visible units: the smaller binary layer is
+ * enumerated (p(h) ∝ exp(−G(h)) or p(v) ∝ exp(−F(v))), drawn by inverse CDF,
+ * and the other layer drawn from its conditional. Returns count × nVisible.
+ * Cost: one pass over 2^n states (n ≤ maxUnits) plus O(count·log 2^n).
+ */
+export function exactSamples(model: EnergyModel, count: number, rng: Rng, opts: ExactOptions = {}): Float32Array {
+  const layer = opts.layer ?? enumerableLayer(model, opts.maxUnits ?? 24);
+  if (!layer) throw new ShapeError('exact sampling needs a binary layer with at most 24 units');
+  const n = layer === 'hidden' ? model.nHidden : model.nVisible;
+  const states = unitStates(layer === 'hidden' ? model.hiddenUnits : model.visibleUnits)!;
+  const total = 2 ** n;
+  const chunk = Math.min(opts.chunk ?? 4096, total);
+  const logp = new Float64Array(total);
+  const buf = new Float64Array(chunk * n);
+  for (let start = 0; start < total; start += chunk) {
+    const c = Math.min(chunk, total - start);
+    const x = buf.subarray(0, c * n);
+    fillConfigurations(start, c, n, states, x);
+    const f = layer === 'hidden' ? model.freeEnergyHiddens(x) : model.freeEnergy(x);
+    for (let i = 0; i < c; i++) logp[start + i] = -f[i]!;
+  }
+  let mx = -Infinity;
+  for (const l of logp) mx = Math.max(mx, l);
+  const cdf = new Float64Array(total);
+  let acc = 0;
+  for (let i = 0; i < total; i++) cdf[i] = acc += Math.exp(logp[i]! - mx);
+  const picked = new Float32Array(count * n);
+  const one = new Float64Array(n);
+  for (let r = 0; r < count; r++) {
+    const u = rng.uniform() * acc;
+    let lo = 0;
+    let hi = total - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid]! > u) hi = mid;
+      else lo = mid + 1;
+    }
+    fillConfigurations(lo, 1, n, states, one);
+    picked.set(one, r * n);
+  }
+  return layer === 'hidden' ? model.sampleVisibles(picked, rng) : picked;
+}
+
 /** Schedules of inverse temperatures 0 = β_0 < … < β_K = 1. */
 export type BetaScheduleKind = 'linear' | 'piecewise' | 'sigmoid';
 
@@ -289,8 +333,10 @@ export function ais(model: EnergyModel, rng: Rng, opts: AISOptions = {}): AISRes
  * model (β = 1) from `start` (rows × nVisible; exact model samples, or in
  * practice data or the end of long Gibbs runs) and anneal to the base model,
  * accumulating log w += F_{β_k}(v) − F_{β_{k−1}}(v). E[w] = Z_A/Z when the
- * start is exact, so log Ẑ = log Z_A − log mean w is a stochastic upper bound;
- * starting from data only approximates it (the bracket is then heuristic).
+ * start is exact, so log Ẑ = log Z_A − log mean w is a stochastic upper bound.
+ * Exact starts come from {@link exactSamples} when one layer is small; starting
+ * from data or from the end of Gibbs chains only approximates the bound (chains
+ * that have not equilibrated can put it far below log Z).
  * The number of runs is the number of start rows.
  */
 export function reverseAis(model: EnergyModel, start: Float32Array, rng: Rng, opts: Omit<AISOptions, 'runs'> = {}): AISResult {

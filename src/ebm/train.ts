@@ -45,7 +45,7 @@ export interface TrainOptions {
   readonly adamBeta2?: number;
   /** Adam ε (default 1e-8). */
   readonly adamEps?: number;
-  /** Learning-rate multiplier for log σ² of Gaussian units (default 0.1: variances move slowly, for stability). */
+  /** Learning-rate multiplier for log σ² of Gaussian units (default 1). */
   readonly varianceLrScale?: number;
   /** Persistent chains for 'pcd'/'pt' (default: the batch size). */
   readonly chains?: number;
@@ -80,7 +80,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     adamBeta1: o.adamBeta1 ?? 0.9,
     adamBeta2: o.adamBeta2 ?? 0.999,
     adamEps: o.adamEps ?? 1e-8,
-    varianceLrScale: o.varianceLrScale ?? 0.1,
+    varianceLrScale: o.varianceLrScale ?? 1,
     chains: o.chains ?? batchSize,
     centering: o.centering ?? false,
     offsetRate: o.offsetRate ?? 0.01,
@@ -152,7 +152,7 @@ export interface FitResult {
 /** Serialisable trainer state (for checkpoints); tensors are kept apart from the JSON part. */
 export interface TrainerState {
   /** JSON-serialisable part. */
-  readonly json: { step: number; epoch: number; rng: RngState; options: ResolvedTrainOptions; ptBetas: number[] | null };
+  readonly json: { step: number; epoch: number; rng: RngState; options: ResolvedTrainOptions; ptBetas: number[] | null; ptParity: number };
   /** Optimiser moments, persistent chains and centring offsets, with flat names. */
   readonly tensors: Record<string, Float32Array>;
 }
@@ -452,7 +452,7 @@ export class Trainer {
     if (this.mu) tensors['centering.mu'] = this.mu;
     if (this.lambda) tensors['centering.lambda'] = this.lambda;
     return {
-      json: { step: this.step, epoch: this.epoch, rng: this.rng.getState(), options: this.options, ptBetas: this.pt ? Array.from(this.pt.betas) : null },
+      json: { step: this.step, epoch: this.epoch, rng: this.rng.getState(), options: this.options, ptBetas: this.pt ? Array.from(this.pt.betas) : null, ptParity: this.pt ? this.pt.parity : 0 },
       tensors,
     };
   }
@@ -481,6 +481,7 @@ export class Trainer {
         const t = tensors[`pt.replica${k}`];
         if (t) this.pt!.replicas[k]!.set(t);
       });
+      this.pt.parity = json.ptParity ?? 0;
     }
   }
 }

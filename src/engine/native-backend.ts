@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ConvGeometry, NativeAddon } from './native.js';
-import { BINARY, UNARY, nativeAddon, nativeLoadError } from './native.js';
+import { BINARY, UNARY, nativeAddon } from './native.js';
 
 export { nativeLoadError } from './native.js';
 
@@ -312,7 +312,9 @@ function overrides(addon: NativeAddon): Record<string, (p: KernelParams) => Tens
       if (!xv) return null;
       const at = attrs(p);
       const rank = x.shape.length;
-      const axes = tf.util.parseAxisParam(at['axis'] as number | number[], x.shape).sort((u, v) => u - v);
+      // Max names its axes `reductionIndices`; Sum and Mean call them `axis`.
+      const axisAttr = (name === tf.Max ? at['reductionIndices'] : at['axis']) as number | number[];
+      const axes = tf.util.parseAxisParam(axisAttr, x.shape).sort((u, v) => u - v);
       const uniq = axes.filter((v, i) => i === 0 || v !== axes[i - 1]);
       if (uniq.length === 0 || rank === 0) return null;
       const contiguous = uniq.every((v, i) => v === uniq[0]! + i);

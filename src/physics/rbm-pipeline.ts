@@ -14,7 +14,7 @@
 import { Rng, type RngState } from '../core/rng.js';
 import { UsageError } from '../core/errors.js';
 import { BernoulliRBM } from '../ebm/rbm.js';
-import { Trainer, type TrainMethod } from '../ebm/train.js';
+import { Trainer, type LrSchedule, type TrainMethod } from '../ebm/train.js';
 import { existsSync } from 'node:fs';
 import { getKernels } from '../engine/index.js';
 import { fileURLToPath } from 'node:url';
@@ -38,10 +38,16 @@ export interface RbmTrainSettings {
   readonly batchSize?: number;
   /** Learning rate (default 0.01). */
   readonly learningRate?: number;
-  /** SGD momentum (default 0.9). */
+  /** SGD momentum (default 0.9; ignored by Adam). */
   readonly momentum?: number;
+  /** 'sgd' (default) or 'adam'. */
+  readonly optimizer?: 'sgd' | 'adam';
   /** Epochs over the training set (default 40). */
   readonly epochs?: number;
+  /** Learning-rate schedule over training, decaying to lr/100 (default 'cosine'; 'constant' to keep lr). */
+  readonly schedule?: LrSchedule;
+  /** Constrain biases to zero so the RBM is spin-flip symmetric, as at h = 0 (default true). */
+  readonly symmetric?: boolean;
 }
 
 /** How the trained RBM is sampled to measure observables. */
@@ -108,6 +114,26 @@ export interface RbmTaskOutput {
   readonly params: { readonly W: Float32Array; readonly a: Float32Array; readonly b: Float32Array };
 }
 
+/**
+ * A ±1-spin RBM constrained to zero biases (a = b = 0), so that its marginal is
+ * exactly symmetric under v → −v, like the zero-field Ising model: F(−v) = F(v).
+ * The trainer calls {@link SymmetricSpinRBM.project} after every update; zeroing the
+ * biases there is projected gradient ascent onto that subspace. Without it, neither
+ * CD (whose chains never cross between the ±m modes) nor PCD (whose persistent
+ * chains stick in one mode) sees the balance of the two ordered phases below T_c,
+ * and the learned biases drift to one side.
+ */
+export class SymmetricSpinRBM extends BernoulliRBM {
+  constructor(nVisible: number, nHidden: number, rng: Rng) {
+    super({ nVisible, nHidden, units: 'pm1' }, rng);
+  }
+
+  project(): void {
+    this.params.a!.fill(0);
+    this.params.b!.fill(0);
+  }
+}
+
 /** Resolved training settings. */
 export function resolveTrain(s: RbmTrainSettings = {}): Required<RbmTrainSettings> {
   const r = {
@@ -117,7 +143,10 @@ export function resolveTrain(s: RbmTrainSettings = {}): Required<RbmTrainSetting
     batchSize: s.batchSize ?? 50,
     learningRate: s.learningRate ?? 0.01,
     momentum: s.momentum ?? 0.9,
+    optimizer: s.optimizer ?? 'sgd',
     epochs: s.epochs ?? 40,
+    symmetric: s.symmetric ?? true,
+    schedule: s.schedule ?? 'cosine',
   } as const;
   for (const [k, v] of [['hidden', r.nHidden], ['k', r.k], ['batch', r.batchSize], ['epochs', r.epochs]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k}: must be a positive integer, got ${v}`);
@@ -194,8 +223,12 @@ export async function trainAndSampleRbm(task: RbmTask, onProgress?: (units: numb
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`T = ${task.T}: training set has ${task.spins.length} spins, not a positive multiple of ${N}`);
   const root = Rng.fromState(task.rng);
   const data = Float32Array.from(task.spins);
-  const rbm = new BernoulliRBM({ nVisible: N, nHidden: tr.nHidden, units: 'pm1' }, root.split(0));
-  const trainer = new Trainer(rbm, { method: tr.method, k: tr.k, batchSize: tr.batchSize, learningRate: tr.learningRate, momentum: tr.momentum }, root.split(1));
+  const rbm = tr.symmetric ? new SymmetricSpinRBM(N, tr.nHidden, root.split(0)) : new BernoulliRBM({ nVisible: N, nHidden: tr.nHidden, units: 'pm1' }, root.split(0));
+  const trainer = new Trainer(
+    rbm,
+    { method: tr.method, k: tr.k, batchSize: tr.batchSize, learningRate: tr.learningRate, momentum: tr.momentum, optimizer: tr.optimizer, schedule: tr.schedule, finalLrFactor: 0.01, initVisibleBias: !tr.symmetric },
+    root.split(1),
+  );
   const t0 = performance.now();
   await trainer.fit(data, { epochs: tr.epochs, onEpoch: () => onProgress?.(1) });
   const trainSeconds = (performance.now() - t0) / 1000;

@@ -15,7 +15,7 @@ import { Rng, type RngState } from '../core/rng.js';
 import { DataFormatError, ShapeError } from '../core/errors.js';
 import { binarizeDynamic, binarizeStatic } from '../data/binarize.js';
 import { normalNoise } from './distributions.js';
-import type { Vae } from './models.js';
+import { inputDim, type Vae, type VaeConfig } from './models.js';
 import type { Binarize, TrainConfig } from './presets.js';
 
 /** A data set of flattened images with values in [0, 1]. */
@@ -70,15 +70,15 @@ export interface TrainerState {
 }
 
 /**
- * Check that `data` fits the model: `dim` equals the model's input size and no
+ * Check that `data` fits a model of configuration `cfg`: `dim` equals its input size and no
  * value is NaN or outside [0, 1].
  * @param name - the data's name (file or data set) for the message
  * @throws ShapeError (wrong size) or DataFormatError (bad values)
  */
-export function validateData(data: VaeData, model: Vae, name: string): void {
-  const cfg = model.config;
-  if (data.dim !== model.inputDim) {
-    throw new ShapeError(`${name}: images have ${data.dim} values, the model expects ${cfg.inputShape.join('×')} = ${model.inputDim}`);
+export function validateData(data: VaeData, cfg: VaeConfig, name: string): void {
+  const D = inputDim(cfg);
+  if (data.dim !== D) {
+    throw new ShapeError(`${name}: images have ${data.dim} values, the model expects ${cfg.inputShape.join('×')} = ${D}`);
   }
   if (data.x.length !== data.n * data.dim) throw new DataFormatError(name, `holds ${data.x.length} values, expected ${data.n}×${data.dim}`);
   const x = data.x;

@@ -47,7 +47,8 @@ export class ParallelTempering {
   private readonly h: Float32Array;
   private readonly hm: Float32Array;
   private readonly vm: Float32Array;
-  private parity = 0;
+  /** Which neighbour pairs swap next: 0 → (0,1), (2,3)…; 1 → (1,2), (3,4)… */
+  parity = 0;
   private readonly gibbsSteps: number;
   private readonly baseBias: Float32Array | null;
 

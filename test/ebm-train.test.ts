@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../src/core/rng.js';
+import {
+  BernoulliRBM,
+  GaussianBernoulliRBM,
+  Trainer,
+  barsAndStripesCount,
+  barsAndStripesOptimalLogLikelihood,
+  barsAndStripesPatterns,
+  exactLogZ,
+  fillConfigurations,
+  gibbsSample,
+  isBarsAndStripes,
+  logLikelihood,
+  sampleBarsAndStripes,
+  scheduleFactor,
+  standardize,
+} from '../src/ebm/index.js';
+
+describe('bars and stripes', () => {
+  it('has 2^(n+1) − 2 distinct valid patterns', () => {
+    for (const n of [2, 3, 4]) {
+      const p = barsAndStripesPatterns(n);
+      expect(p.length).toBe(barsAndStripesCount(n) * n * n);
+      const keys = new Set<string>();
+      for (let i = 0; i < barsAndStripesCount(n); i++) {
+        const img = p.subarray(i * n * n, (i + 1) * n * n);
+        expect(isBarsAndStripes(img, n)).toBe(true);
+        keys.add(img.join(''));
+      }
+      expect(keys.size).toBe(barsAndStripesCount(n));
+    }
+    expect(barsAndStripesCount(3)).toBe(14);
+    expect(isBarsAndStripes([1, 0, 0, 1], 2)).toBe(false);
+    const s = sampleBarsAndStripes(3, 50, new Rng(1));
+    for (let i = 0; i < 50; i++) expect(isBarsAndStripes(s.subarray(i * 9, (i + 1) * 9), 3)).toBe(true);
+  });
+
+  // Exact mean log-likelihood over the 14 patterns; the optimum is −log 14 ≈ −2.639.
+  for (const [method, epochs] of [
+    ['pcd', 5000],
+    ['pt', 5000],
+  ] as const)
+    it(`${method.toUpperCase()} training of a 9×16 RBM gets within 0.5 nats of −log 14 (3×3)`, async () => {
+      const data = barsAndStripesPatterns(3);
+      const m = new BernoulliRBM({ nVisible: 9, nHidden: 16 }, new Rng(1));
+      const trainer = new Trainer(
+        m,
+        { method, k: method === 'pcd' ? 10 : 1, learningRate: 0.1, batchSize: 14, chains: method === 'pcd' ? 200 : 100, ptReplicas: 5, schedule: 'cosine' },
+        new Rng(2),
+      );
+      const res = await trainer.fit(data, { epochs });
+      expect(res).toEqual({ epochs, stopped: false });
+      const ll = logLikelihood(m, data, exactLogZ(m));
+      expect(ll).toBeLessThanOrEqual(barsAndStripesOptimalLogLikelihood(3) + 1e-9);
+      expect(ll).toBeGreaterThan(barsAndStripesOptimalLogLikelihood(3) - 0.5);
+      if (method === 'pt') for (const r of trainer.swapRates()) expect(r).toBeGreaterThan(0);
+    });
+});
+
+describe('trainer mechanics', () => {
+  it('learning-rate schedules start at 1 and end at the final factor', () => {
+    for (const s of ['linear', 'exponential', 'cosine'] as const) {
+      expect(scheduleFactor(s, 0, 0.01)).toBeAllClose(1);
+      expect(scheduleFactor(s, 1, 0.01)).toBeAllClose(0.01);
+    }
+    expect(scheduleFactor('constant', 0.7, 0.01)).toBe(1);
+  });
+
+  it('partialFit moves every trainable parameter, CD and centring included; state round-trips', () => {
+    const data = barsAndStripesPatterns(3);
+    for (const opts of [{ method: 'cd' as const, momentum: 0.5 }, { method: 'pcd' as const, centering: true, optimizer: 'adam' as const }, { method: 'pt' as const, weightDecay: 1e-3 }]) {
+      const m = new BernoulliRBM({ nVisible: 9, nHidden: 4 }, new Rng(1));
+      const before = m.clone();
+      const tr = new Trainer(m, { ...opts, batchSize: 14 }, new Rng(2));
+      tr.partialFit(data);
+      for (const p of m.trainable) expect(m.params[p]).not.toEqual(before.params[p]);
+      // Same seed, same state → same next update.
+      const st = tr.getState();
+      const m2 = m.clone();
+      const tr2 = new Trainer(m2, { ...opts, batchSize: 14 }, new Rng(99));
+      tr2.setState(structuredClone(st));
+      tr.partialFit(data);
+      tr2.partialFit(data);
+      for (const p of m.trainable) expect(m2.params[p]).toEqual(m.params[p]);
+    }
+  });
+
+  it('fit stops at the next batch when the signal aborts, and when the callback returns false', async () => {
+    const data = sampleBarsAndStripes(3, 200, new Rng(3));
+    const m = new BernoulliRBM({ nVisible: 9, nHidden: 4 }, new Rng(1));
+    const ac = new AbortController();
+    ac.abort();
+    expect(await new Trainer(m, { batchSize: 10 }).fit(data, { epochs: 5, signal: ac.signal })).toEqual({ epochs: 0, stopped: true });
+    const seen: number[] = [];
+    const res = await new Trainer(m, { batchSize: 10 }).fit(data, { epochs: 5, onEpoch: (i) => (seen.push(i.epoch), i.epoch < 2) });
+    expect(res).toEqual({ epochs: 2, stopped: true });
+    expect(seen).toEqual([1, 2]);
+  });
+});
+
+/** Exact mean and covariance of a 2-visible Gaussian–Bernoulli RBM: a mixture of 2^nh Gaussians N(a + W·h, σ²). */
+function exactMoments(m: GaussianBernoulliRBM): number[] {
+  const nh = m.nHidden;
+  const H = new Float64Array(2 ** nh * nh);
+  fillConfigurations(0, 2 ** nh, nh, [0, 1], H);
+  const G = m.freeEnergyHiddens(H);
+  const lz = exactLogZ(m);
+  const { W, a, logSigma2 } = m.params;
+  let [m0, m1, s00, s01, s11] = [0, 0, 0, 0, 0];
+  for (let c = 0; c < 2 ** nh; c++) {
+    const p = Math.exp(-G[c]! - lz);
+    let u0 = a![0]!;
+    let u1 = a![1]!;
+    for (let j = 0; j < nh; j++) {
+      u0 += W![j]! * H[c * nh + j]!;
+      u1 += W![nh + j]! * H[c * nh + j]!;
+    }
+    [m0, m1, s00, s01, s11] = [m0 + p * u0, m1 + p * u1, s00 + p * u0 * u0, s01 + p * u0 * u1, s11 + p * u1 * u1];
+  }
+  return [m0, m1, s00 + Math.exp(logSigma2![0]!) - m0 * m0, s01 - m0 * m1, s11 + Math.exp(logSigma2![1]!) - m1 * m1];
+}
+
+function sampleMoments(x: Float32Array): number[] {
+  const n = x.length / 2;
+  let [m0, m1] = [0, 0];
+  for (let r = 0; r < n; r++) [m0, m1] = [m0 + x[2 * r]! / n, m1 + x[2 * r + 1]! / n];
+  let [c00, c01, c11] = [0, 0, 0];
+  for (let r = 0; r < n; r++) {
+    const [d0, d1] = [x[2 * r]! - m0, x[2 * r + 1]! - m1];
+    [c00, c01, c11] = [c00 + (d0 * d0) / n, c01 + (d0 * d1) / n, c11 + (d1 * d1) / n];
+  }
+  return [m0, m1, c00, c01, c11];
+}
+
+describe('Gaussian–Bernoulli RBM', () => {
+  // Two correlated, well-separated components (weights 0.4 / 0.6), standardised.
+  const rng = new Rng(1);
+  const n = 4000;
+  const raw = new Float32Array(2 * n);
+  for (let r = 0; r < n; r++) {
+    const [z1, z2] = [rng.normal(), rng.normal()];
+    if (rng.uniform() < 0.4) raw.set([-2 + 0.5 * z1, -1 + 0.3 * z1 + 0.4 * z2], 2 * r);
+    else raw.set([2 + 0.6 * z1, 1.5 - 0.3 * z1 + 0.3 * z2], 2 * r);
+  }
+  const data = standardize(raw, 2).data;
+  const target = sampleMoments(data);
+
+  it('learns the mixture’s mean and covariance (exact model moments and Gibbs samples)', async () => {
+    const m = new GaussianBernoulliRBM({ nVisible: 2, nHidden: 8 }, new Rng(2));
+    await new Trainer(m, { chains: 1000, schedule: 'cosine' }, new Rng(3)).fit(data, { epochs: 200 });
+    expect(exactMoments(m)).toBeAllClose(target, { atol: 0.1 });
+    // Both components are modelled: σ shrank well below the marginal spread.
+    for (const z of m.params.logSigma2!) expect(Math.exp(z / 2)).toBeLessThan(0.6);
+    const s = gibbsSample(m, new Rng(4), { chains: 4000, burnIn: 1000 });
+    expect(sampleMoments(s.samples)).toBeAllClose(target, { atol: 0.2 });
+  });
+
+  it('does not diverge at the default learning rate (constant schedule, default options)', async () => {
+    const m = new GaussianBernoulliRBM({ nVisible: 2, nHidden: 8 }, new Rng(5));
+    await new Trainer(m, {}, new Rng(6)).fit(data, { epochs: 100 });
+    for (const p of Object.values(m.params)) for (const x of p) expect(Number.isFinite(x)).toBe(true);
+    for (const z of m.params.logSigma2!) expect(z).toBeGreaterThanOrEqual(Math.log(1e-3) - 1e-6);
+    // Bounded: with a constant rate PCD may still hop between mode weights, but nothing blows up.
+    const mo = exactMoments(m);
+    for (const k of [0, 1]) expect(Math.abs(mo[k]!)).toBeLessThan(1.2);
+    for (const k of [2, 4]) {
+      expect(mo[k]!).toBeGreaterThan(0.05);
+      expect(mo[k]!).toBeLessThan(2);
+    }
+  });
+});
