@@ -8,20 +8,27 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const a = createRequire(import.meta.url)(join(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'Release', 'genphys_native.node'));
-if (process.argv[2]) a.setThreads(Number(process.argv[2]));
+const threads = process.argv[2] ?? process.env.GENPHYS_THREADS;
+if (threads) a.setThreads(Number(threads));
 console.log(a.info());
 
 function timed(label, fn, steps = 100, warm = 10, extra = '') {
   for (let i = 0; i < warm; i++) fn();
   const ts = [];
+  const cs = [];
   for (let i = 0; i < steps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     fn();
     ts.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cs.push((c.user + c.system) / 1000);
   }
   ts.sort((x, y) => x - y);
+  cs.sort((x, y) => x - y);
   const med = ts[ts.length >> 1];
-  console.log(`${label}: median ${med.toFixed(3)} ms, min ${ts[0].toFixed(3)} ms${extra ? ' ' + extra(med) : ''}`);
+  // CPU ms (all threads): load-independent; with 1 thread it estimates idle-machine wall time.
+  console.log(`${label}: median ${med.toFixed(3)} ms, min ${ts[0].toFixed(3)} ms, cpu median ${cs[cs.length >> 1].toFixed(3)} ms${extra ? ' ' + extra(med) : ''}`);
   return med;
 }
 

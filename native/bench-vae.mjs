@@ -6,7 +6,7 @@
 // binary images with p = 0.3. Dense and conv layers use tfjs's fused ops, as
 // tfjs-layers does.
 //
-// Usage: node native/bench-vae.mjs [--dist DIR] [--backend native|cpu|wasm] [--only mlp|conv] [--profile] [--steps N]
+// Usage: node native/bench-vae.mjs [--dist DIR] [--backend native|cpu|wasm] [--only mlp|conv] [--profile] [--steps N] [--tfadam]
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,9 +21,12 @@ const backend = opt('backend', 'native');
 const only = opt('only', 'all');
 const profile = args.includes('--profile');
 
+let makeAdam = (lr) => tf.train.adam(lr);
 if (backend === 'native') {
-  const { registerNativeBackend } = await import(pathToFileURL(`${dist}/engine/native-backend.js`).href);
-  if (!registerNativeBackend()) throw new Error('native backend unavailable');
+  const nb = await import(pathToFileURL(`${dist}/engine/native-backend.js`).href);
+  if (!nb.registerNativeBackend()) throw new Error('native backend unavailable');
+  // --tfadam keeps tfjs's op-by-op Adam; the default is the fused native one.
+  if (!args.includes('--tfadam')) makeAdam = (lr) => nb.adamOptimizer(lr);
 }
 if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
 await tf.setBackend(backend);
@@ -64,7 +67,8 @@ function convVae() {
   const c1 = convK(3, 3, 1, 32), c2 = convK(3, 3, 32, 64);
   const d = dense(7 * 7 * 64, 16), mu = dense(16, 2), lv = dense(16, 2), e = dense(2, 7 * 7 * 64);
   // conv2dTranspose filters are [fh, fw, outC, inC].
-  const t1 = convK(3, 3, 64, 64), t2 = convK(3, 3, 32, 64), t3 = convK(3, 3, 1, 32);
+  const tconvK = (fh, fw, cout, cin) => ({ w: convK(fh, fw, cout, cin).w, b: tf.variable(tf.zeros([cout])) });
+  const t1 = tconvK(3, 3, 64, 64), t2 = tconvK(3, 3, 32, 64), t3 = tconvK(3, 3, 1, 32);
   const x = tf.cast(tf.less(tf.randomUniform([128, 28, 28, 1], 0, 1, 'float32', 6), 0.3), 'float32');
   const tconv = (h, l, out, s) => tf.add(tf.conv2dTranspose(h, l.w, out, s, 'same'), l.b);
   return {
@@ -86,7 +90,7 @@ function convVae() {
 }
 
 async function run(name, model, steps, warm) {
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = makeAdam(1e-3);
   const step = () => {
     const loss = optimizer.minimize(model.loss, true);
     loss.dataSync();
@@ -95,13 +99,23 @@ async function run(name, model, steps, warm) {
   for (let i = 0; i < warm; i++) step();
   const before = tf.memory().numTensors;
   const ts = [];
+  const cs = [];
   for (let i = 0; i < steps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     step();
     ts.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cs.push((c.user + c.system) / 1000);
   }
   ts.sort((a, b) => a - b);
-  console.log(`${name}: median ${ts[ts.length >> 1].toFixed(2)} ms, min ${ts[0].toFixed(2)} ms (${steps} steps; tensors ${before} → ${tf.memory().numTensors})`);
+  cs.sort((a, b) => a - b);
+  // CPU ms per step (all threads) is a load-independent figure on a shared machine:
+  // with GENPHYS_THREADS=1 it estimates the wall time the step takes on an idle core.
+  console.log(
+    `${name}: median ${ts[ts.length >> 1].toFixed(2)} ms, min ${ts[0].toFixed(2)} ms, cpu median ${cs[cs.length >> 1].toFixed(2)} ms ` +
+      `(${steps} steps; tensors ${before} → ${tf.memory().numTensors})`,
+  );
   if (profile) {
     const info = await tf.profile(step);
     const by = new Map();

@@ -60,11 +60,11 @@ static void useThreads(int n) {
 }
 
 static std::vector<float>& scratchA() {
-  static std::vector<float> v;
+  static thread_local std::vector<float> v;  // per thread: the addon may be loaded in worker threads
   return v;
 }
 static std::vector<float>& scratchB() {
-  static std::vector<float> v;
+  static thread_local std::vector<float> v;  // per thread: the addon may be loaded in worker threads
   return v;
 }
 static float* grow(std::vector<float>& v, size_t n) {
@@ -141,6 +141,39 @@ static inline double expd(double x) {
   double s;
   std::memcpy(&s, &e, sizeof s);
   return p * s;
+}
+
+// Natural log in double precision, vectorisable: u = 2^k·m with m in [√½, √2),
+// log m = 2·atanh(s), s = (m − 1)/(m + 1), |s| ≤ 0.1716, odd series to s^19
+// (truncation ≈ 4e-18 relative). Positive normal finite u only; callers handle
+// zero, negatives, infinities and NaN.
+static inline double logPos(double u) {
+  // Only logical shifts, masks and a magic-number int→double conversion, so the
+  // AVX2 clone vectorises too (no 64-bit arithmetic shift or cvtqq2pd there).
+  uint64_t bits;
+  std::memcpy(&bits, &u, sizeof bits);
+  const uint64_t mbits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+  const uint64_t ebits = 0x4330000000000000ULL | (bits >> 52);
+  double m, e;
+  std::memcpy(&m, &mbits, sizeof m);
+  std::memcpy(&e, &ebits, sizeof e);
+  double k = (e - 4503599627370496.0) - 1023.0;
+  const bool big = m > 1.4142135623730951;
+  m = big ? m * 0.5 : m;
+  k = big ? k + 1.0 : k;
+  const double s = (m - 1.0) / (m + 1.0);
+  const double s2 = s * s;
+  double p = 1.0 / 19;
+  p = p * s2 + 1.0 / 17;
+  p = p * s2 + 1.0 / 15;
+  p = p * s2 + 1.0 / 13;
+  p = p * s2 + 1.0 / 11;
+  p = p * s2 + 1.0 / 9;
+  p = p * s2 + 1.0 / 7;
+  p = p * s2 + 1.0 / 5;
+  p = p * s2 + 1.0 / 3;
+  p = p * s2 + 1.0;
+  return k * 0.6931471805599453 + 2.0 * s * p;
 }
 
 // Bernoulli / spin epilogue over one block of rows.
@@ -257,8 +290,7 @@ void biasAct(float* C, size_t rows, size_t cols, const float* bias, size_t biasL
 }
 
 // Rows of the im2col matrix for images [n0, n1): row (img, oy, ox), column (ky, kx, c).
-static void im2col(const ConvGeom& g, const float* x, int n0, int n1, float* col) {
-  const size_t kc = static_cast<size_t>(g.fh) * g.fw * g.c;
+static void im2col(const ConvGeom& g, const float* __restrict x, int n0, int n1, float* __restrict col) {
   float* dst = col;
   for (int n = n0; n < n1; n++)
     for (int oy = 0; oy < g.oh; oy++)
@@ -267,14 +299,17 @@ static void im2col(const ConvGeom& g, const float* x, int n0, int n1, float* col
           const int iy = oy * g.sh - g.padT + ky * g.dh;
           for (int kx = 0; kx < g.fw; kx++) {
             const int ix = ox * g.sw - g.padL + kx * g.dw;
-            if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w)
-              std::memset(dst, 0, g.c * sizeof(float));
-            else
-              std::memcpy(dst, x + ((static_cast<size_t>(n) * g.h + iy) * g.w + ix) * g.c, g.c * sizeof(float));
+            // Plain loops: with few channels (the first conv layer has one) a
+            // memcpy call per pixel costs more than the copy.
+            if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) {
+              for (int c = 0; c < g.c; c++) dst[c] = 0.0f;
+            } else {
+              const float* src = x + ((static_cast<size_t>(n) * g.h + iy) * g.w + ix) * g.c;
+              for (int c = 0; c < g.c; c++) dst[c] = src[c];
+            }
             dst += g.c;
           }
         }
-        (void)kc;
       }
 }
 
@@ -382,7 +417,14 @@ void unary(int op, const float* x, float* y, size_t n, float alpha) {
       }
       break;
     case 1:
-      for (size_t i = 0; i < n; i++) y[i] = static_cast<float>(std::log(static_cast<double>(x[i])));
+      // Vectorised pass on clamped inputs, then a scalar pass for x ≤ 0, ∞ and NaN
+      // (a float's smallest subnormal is still a normal double, so logPos covers x > 0).
+      for (size_t i = 0; i < n; i++) {
+        const double u = x[i];
+        y[i] = static_cast<float>(logPos(u > 0.0 && u < 1e300 ? u : 1.0));
+      }
+      for (size_t i = 0; i < n; i++)
+        if (!(x[i] > 0.0f && x[i] < 1e30f)) y[i] = static_cast<float>(std::log(static_cast<double>(x[i])));
       break;
     case 2:
       for (size_t i = 0; i < n; i++) y[i] = std::sqrt(x[i]);
@@ -406,7 +448,9 @@ void unary(int op, const float* x, float* y, size_t n, float alpha) {
       for (size_t i = 0; i < n; i++) {
         const double v = x[i];
         const double e = expd(v);
-        y[i] = static_cast<float>(v < threshold ? e : (v > -threshold ? v : std::log1p(e)));
+        // 1 + e is exact enough here: e < 2^24·e^{-threshold} keeps log(1 + e) within double rounding.
+        const double mid = logPos(v == v ? 1.0 + e : 1.0);  // logPos needs a positive finite argument
+        y[i] = static_cast<float>(v < threshold ? e : (v > -threshold ? v : (v != v ? v : mid)));
       }
       break;
     }
@@ -420,7 +464,15 @@ void unary(int op, const float* x, float* y, size_t n, float alpha) {
       for (size_t i = 0; i < n; i++) y[i] = 1.0f / x[i];
       break;
     case 11:
-      for (size_t i = 0; i < n; i++) y[i] = std::tanh(x[i]);
+      // tanh|x| = (1 − e)/(1 + e), e = exp(−2|x|); below 1e-4 the series x − x³/3 is
+      // exact to float precision and avoids the cancellation in 1 − e.
+      for (size_t i = 0; i < n; i++) {
+        const double xd = x[i];
+        const double ax = xd < 0.0 ? -xd : xd;
+        const double e = expd(-2.0 * ax);
+        const double t = ax < 1e-4 ? ax - ax * ax * ax / 3.0 : (1.0 - e) / (1.0 + e);
+        y[i] = static_cast<float>(xd < 0.0 ? -t : (xd != xd ? xd : t));
+      }
       break;
     case 12:
       for (size_t i = 0; i < n; i++) y[i] = x[i] != x[i] ? x[i] : (x[i] > 0.0f ? 1.0f : alpha);
@@ -436,7 +488,17 @@ void unary(int op, const float* x, float* y, size_t n, float alpha) {
       for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? alpha * x[i] : x[i];
       break;
     case 16:
-      for (size_t i = 0; i < n; i++) y[i] = static_cast<float>(std::log1p(static_cast<double>(x[i])));
+      // log1p(x) = log(u)·x/(u − 1) with u = fl(1 + x) (Goldberg 1991, Theorem 4):
+      // exact to a few ulp even when x is far below double epsilon.
+      for (size_t i = 0; i < n; i++) {
+        const double xd = x[i];
+        const double u = 1.0 + xd;
+        const double l = logPos(u > 0.0 && u < 1e300 ? u : 2.0);
+        const double d = u - 1.0;
+        y[i] = static_cast<float>(d == 0.0 ? xd : l * (xd / (d == 0.0 ? 1.0 : d)));
+      }
+      for (size_t i = 0; i < n; i++)
+        if (!(x[i] > -1.0f && x[i] < 1e30f)) y[i] = static_cast<float>(std::log1p(static_cast<double>(x[i])));
       break;
     default:
       break;
@@ -526,6 +588,20 @@ void reduceCols(const float* x, size_t outer, size_t inner, float* out) {
     for (size_t j = 0; j < inner; j++) acc[j] += p[j];
   }
   for (size_t j = 0; j < inner; j++) out[j] = static_cast<float>(acc[j]);
+}
+
+GP_CLONES
+void adam(const float* p, const float* g, float* m, float* v, float* out, size_t n, float lr, float b1,
+          float b2, float eps, float c1, float c2) {
+  const float a1 = 1.0f - b1, a2 = 1.0f - b2;
+  for (size_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float mi = b1 * m[i] + a1 * gi;
+    const float vi = b2 * v[i] + a2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    out[i] = p[i] - lr * (mi / c1) / (std::sqrt(vi / c2) + eps);
+  }
 }
 
 }  // namespace gp

@@ -60,4 +60,10 @@ void reduceRows(int op, const float* x, size_t outer, size_t inner, float* out);
 // Reduce columns: out[c] = sum over r of x[r, c] (outer rows, inner cols).
 void reduceCols(const float* x, size_t outer, size_t inner, float* out);
 
+// One Adam step (Kingma & Ba 2015) over n parameters, as tfjs's AdamOptimizer:
+// m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; out = p − lr·(m/c1)/(√(v/c2) + ε),
+// with c1 = 1 − β1^t, c2 = 1 − β2^t. m and v are updated in place; out may be p.
+void adam(const float* p, const float* g, float* m, float* v, float* out, size_t n, float lr, float b1,
+          float b2, float eps, float c1, float c2);
+
 }  // namespace gp

@@ -142,11 +142,44 @@ describe('genphys vae (CLI)', () => {
     expect(existsSync(join(root, 'never'))).toBe(false);
   });
 
+  it('SIGINT during training saves a resumable checkpoint and exits 0', async () => {
+    const out = join(root, 'sigint');
+    const listeners = process.listenerCount('SIGINT');
+    const run = cli(['vae', 'train', ...small, '--data', 'mnist', '--data-dir', root, '--epochs', '100000', '--out', out]);
+    // Emit until the run notices (the handler is installed once the data are loaded).
+    const timer = setInterval(() => process.emit('SIGINT'), 200);
+    const res = await run;
+    clearInterval(timer);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/interrupted; resume with --resume/);
+    const ck = loadVaeCheckpoint(join(out, 'checkpoint.safetensors'));
+    expect(ck.trainer!.epoch).toBeLessThan(100000);
+    expect(ck.trainer!.step).toBeGreaterThan(0);
+    expect(process.listenerCount('SIGINT')).toBe(listeners);
+  });
+
   it('bad flags → exit 2 (usage)', async () => {
     expect((await cli(['vae', 'train', '--decoder', 'poisson', '--out', join(root, 'x'), '--quiet'])).code).toBe(2);
     expect((await cli(['vae', 'train', '--preset', 'nope', '--out', join(root, 'x'), '--quiet'])).code).toBe(2);
     expect((await cli(['vae', 'train', '--epochs', '0', '--out', join(root, 'x'), '--quiet'])).code).toBe(2);
     expect(existsSync(join(root, 'x'))).toBe(false);
+  });
+});
+
+const FASHION = '/usr/share/datasets/fashion-mnist';
+const haveFashion = existsSync(join(FASHION, 't10k-images-idx3-ubyte.gz'));
+if (!haveFashion) console.warn(`skipping the Fashion-MNIST check: ${FASHION} not found (apt-get install dataset-fashion-mnist)`);
+
+describe('real data', () => {
+  it.skipIf(!haveFashion)('Fashion-MNIST test split loads as 10000 unit-float 28×28 images that fit both presets', async () => {
+    const { loadVaeImages } = await import('../src/vae/data.js');
+    const { validateData } = await import('../src/vae/train.js');
+    const d = loadVaeImages('fashion-mnist', 'test', { dir: FASHION });
+    expect([d.n, d.dim]).toEqual([10000, 784]);
+    expect(d.shape).toEqual([28, 28, 1]);
+    expect(d.classNames).toHaveLength(10);
+    for (const p of ['torch-mlp', 'keras-conv']) expect(() => validateData(d, PRESETS[p]!.model, d.name)).not.toThrow();
+    expect(Math.max(...d.x.subarray(0, 784))).toBeLessThanOrEqual(1);
   });
 });
 

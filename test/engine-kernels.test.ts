@@ -41,6 +41,7 @@ describe.each(backends)('kernels on %s vs cpu', (be) => {
     [5, 3, 1],
     [13, 17, 11],
     [128, 33, 9],
+    [5, 17, 40], // a small left operand: the wasm fix computes (op(B)ᵀ·op(A)ᵀ)ᵀ instead
   ];
   const flags = [
     [false, false],
@@ -63,14 +64,21 @@ describe.each(backends)('kernels on %s vs cpu', (be) => {
     }
   });
 
-  it('batched matMul (rank 3): forward and gradients', async () => {
-    for (const [ta, tb] of flags) {
-      await compare(be, () => {
-        const a = randn(ta ? [3, 5, 4] : [3, 4, 5], 11);
-        const b = randn(tb ? [3, 6, 5] : [3, 5, 6], 12);
-        const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => probe(tf.matMul(x, y, ta, tb), 13))([a, b]);
-        return [tf.matMul(a, b, ta, tb), da!, db!];
-      });
+  it('batched matMul (rank 3, batch 3 and batch 1): forward and gradients', async () => {
+    for (const [batch, M, K, N] of [
+      [3, 4, 5, 6],
+      [1, 3, 5, 30],
+    ] as const) {
+      for (const [ta, tb] of flags) {
+        await compare(be, () => {
+          const a = randn(ta ? [batch, K, M] : [batch, M, K], 11);
+          const b = randn(tb ? [batch, N, K] : [batch, K, N], 12);
+          const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => probe(tf.matMul(x, y, ta, tb), 13))([a, b]);
+          const y = tf.matMul(a, b, ta, tb);
+          expect(y.shape).toEqual([batch, M, N]);
+          return [y, da!, db!];
+        });
+      }
     }
   });
 
@@ -101,6 +109,7 @@ describe.each(backends)('kernels on %s vs cpu', (be) => {
     [3, 9, 5, 3, 2, 3, 4],
     [2, 8, 8, 4, 3, 3, 5],
     [1, 6, 9, 1, 1, 3, 2],
+    [2, 7, 9, 6, 3, 2, 5], // more than 4 input channels: the wasm fixes' general paths
   ];
   const strideGrid: [number, number][] = [
     [1, 1],
@@ -126,7 +135,7 @@ describe.each(backends)('kernels on %s vs cpu', (be) => {
   });
 
   it('fused conv2d (bias + relu, as tfjs-layers uses it): forward and gradients', async () => {
-    for (const [N, H, W, Ci, KH, KW, Co] of convShapes.slice(1, 4)) {
+    for (const [N, H, W, Ci, KH, KW, Co] of convShapes.slice(1)) {
       for (const strides of strideGrid) {
         for (const pad of ['same', 'valid'] as const) {
           await compare(be, () => {
@@ -150,6 +159,7 @@ describe.each(backends)('kernels on %s vs cpu', (be) => {
       [2, 4, 3, 3, 3, 3, 2],
       [3, 5, 4, 2, 2, 3, 4],
       [1, 7, 7, 4, 3, 3, 4],
+      [2, 4, 5, 3, 3, 2, 6], // more than 4 output channels: the phase decomposition on wasm
     ];
     for (const [N, h, w, cin, KH, KW, cout] of shapes) {
       for (const strides of strideGrid) {
@@ -235,6 +245,7 @@ describe.each(backends)('kernels on %s vs cpu', (be) => {
   it('reductions over every axis choice: forward and gradients', async () => {
     const reductions: [string, (x: tf.Tensor, axis?: number | number[]) => tf.Tensor][] = [
       ['sum', (x, ax) => tf.sum(x, ax)],
+      ['sum keepDims', (x, ax) => tf.sum(x, ax, true)],
       ['mean', (x, ax) => tf.mean(x, ax)],
       ['max', (x, ax) => tf.max(x, ax)],
     ];

@@ -14,7 +14,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/core/rng.js';
-import { nativeKernelNames, registerNativeBackend } from '../src/engine/native-backend.js';
+import { NativeAdamOptimizer, adamOptimizer, nativeKernelNames, registerNativeBackend } from '../src/engine/native-backend.js';
 import { nativeLoadError } from '../src/engine/native.js';
 
 const available = registerNativeBackend();
@@ -229,6 +229,31 @@ describe('native tfjs backend vs cpu', () => {
     }
   });
 
+  maybe('unary ops on special values (tiny, huge, ±∞, NaN, domain edges) match cpu', async () => {
+    const special = [0, -0, 1e-30, -1e-30, 1e-8, 1e-5, -1e-5, 0.5, -0.5, -0.99999994, -1, -2, 3, -3, 20, -20, 88, 89, -104, 1e30, 3.4e38, Infinity, -Infinity, NaN];
+    const ops: [string, (x: tf.Tensor) => tf.Tensor][] = [
+      ['exp', tf.exp],
+      ['log', tf.log],
+      ['log1p', tf.log1p],
+      ['tanh', tf.tanh],
+      ['sigmoid', tf.sigmoid],
+      ['softplus', tf.softplus],
+      ['sqrt', tf.sqrt],
+      ['elu', tf.elu],
+    ];
+    for (const [name, op] of ops) {
+      const want = await on('cpu', () => [op(tf.tensor1d(special))]);
+      const got = await on('native', () => [op(tf.tensor1d(special))]);
+      const g = got[0]!;
+      const w = want[0]!;
+      expect(Array.from(g, Number.isNaN), `${name}: NaN positions`).toEqual(Array.from(w, Number.isNaN));
+      const finite = (a: Float32Array): Float32Array => a.map((v) => (Number.isNaN(v) ? 0 : v));
+      // ±∞ compare exactly (|∞ − ∞| is NaN, so map them to signed sentinels first).
+      const inf = (a: Float32Array): Float32Array => finite(a).map((v) => (v === Infinity ? 7 : v === -Infinity ? -7 : v));
+      expect(inf(g), name).toBeAllClose(inf(w), { rtol: 2e-6, atol: 1e-37 });
+    }
+  });
+
   maybe('binary elementwise ops with broadcasting, forward and gradients', async () => {
     const shapes: [number[], number[]][] = [
       [[5, 7], [5, 7]],
@@ -326,6 +351,52 @@ describe('native tfjs backend vs cpu', () => {
     const want = await run('cpu');
     const got = await run('native');
     for (let i = 0; i < want.length; i++) expect(got[i]!).toBeAllClose(want[i]!, { rtol: 1e-4, atol: 1e-5 });
+  });
+
+  maybe('NativeAdamOptimizer follows tf.train.adam step for step, and its weights round-trip', async () => {
+    await tf.setBackend('native');
+    const w0 = normals([13, 7], 81);
+    const b0 = normals([7], 82);
+    const x = normals([9, 13], 83);
+    const train = (opt: tf.Optimizer, steps: number, w: tf.Variable, b: tf.Variable): void => {
+      for (let i = 0; i < steps; i++) {
+        opt.minimize(() => tf.tidy(() => tf.mean(tf.square(tf.sigmoid(tf.add(tf.matMul(x, w), b))))));
+      }
+    };
+    const wA = tf.variable(w0.clone());
+    const bA = tf.variable(b0.clone());
+    const wB = tf.variable(w0.clone());
+    const bB = tf.variable(b0.clone());
+    const ref = tf.train.adam(0.05, 0.8, 0.95, 1e-6);
+    const mine = adamOptimizer(0.05, 0.8, 0.95, 1e-6);
+    expect(mine).toBeInstanceOf(NativeAdamOptimizer);
+    train(ref, 20, wA, bA);
+    const before = tf.memory().numTensors;
+    train(mine, 20, wB, bB);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(wB.dataSync()).toBeAllClose(wA.dataSync(), { rtol: 1e-5, atol: 1e-6 });
+    expect(bB.dataSync()).toBeAllClose(bA.dataSync(), { rtol: 1e-5, atol: 1e-6 });
+    // Weights in tf.train.adam's layout restore into a fresh optimizer that continues identically.
+    const saved = await mine.getWeights();
+    expect(saved[0]!.name).toBe('iter');
+    expect(saved.slice(1).map((t) => t.name.slice(-2)).sort()).toEqual(['/m', '/m', '/v', '/v']);
+    const again = new NativeAdamOptimizer(0.05, 0.8, 0.95, 1e-6);
+    await again.setWeights(saved);
+    tf.dispose(saved.map((t) => t.tensor));
+    expect(again.iterations).toBe(20);
+    // Three more steps from the same point: the original and the restored optimizer agree.
+    const wSnap = wB.clone();
+    const bSnap = bB.clone();
+    train(mine, 3, wB, bB);
+    const w1 = Float32Array.from(wB.dataSync());
+    wB.assign(wSnap);
+    bB.assign(bSnap);
+    train(again, 3, wB, bB);
+    expect(wB.dataSync()).toBeAllClose(w1, { rtol: 1e-6, atol: 0 });
+    tf.dispose([w0, b0, x, wA, bA, wB, bB, wSnap, bSnap]);
+    ref.dispose();
+    mine.dispose();
+    again.dispose();
   });
 
   maybe('bad shapes give clear errors, not a crash', async () => {

@@ -300,6 +300,65 @@ describe('native kernels reject bad input with a clear error', () => {
     expect(() => nk.bernoulliLayer(X, f(4), f(2), 2, 2, 2, false, X, null, null)).toThrow(/must not share memory/);
   });
 
+  maybe('guard regions around every output stay untouched (odd conv geometries, fused layers)', () => {
+    const a = nativeAddon!;
+    const G = 17;
+    const SENT = 12345.5;
+    // A view of n elements with G sentinel elements on both sides.
+    const guarded = (n: number): { buf: Float32Array; view: Float32Array } => {
+      const buf = new Float32Array(n + 2 * G).fill(SENT);
+      return { buf, view: buf.subarray(G, G + n) };
+    };
+    const intact = (buf: Float32Array, n: number): void => {
+      for (let i = 0; i < G; i++) {
+        expect(buf[i]).toBe(SENT);
+        expect(buf[G + n + i]).toBe(SENT);
+      }
+    };
+    const rng = new Rng(99);
+    // [n, h, w, c, fh, fw, oc, sh, sw, dh, dw, padT, padL, oh, ow]
+    const geoms = [
+      [1, 5, 3, 1, 3, 2, 1, 2, 1, 1, 1, 1, 0, 3, 2],
+      [2, 7, 6, 3, 3, 3, 5, 2, 2, 1, 1, 1, 1, 4, 3],
+      [3, 4, 9, 2, 2, 5, 3, 1, 2, 2, 1, 0, 2, 2, 5],
+      [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1],
+    ];
+    for (const g of geoms) {
+      const [n, h, w, c, fh, fw, oc, , , , , , , oh, ow] = g as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+      const nx = n * h * w * c;
+      const nf = fh * fw * c * oc;
+      const ny = n * oh * ow * oc;
+      const x = uniform(nx, rng);
+      const f = uniform(nf, rng);
+      const dy = uniform(ny, rng);
+      const y = guarded(ny);
+      a.conv2d(x, f, y.view, g);
+      intact(y.buf, ny);
+      const dx = guarded(nx);
+      a.conv2dBackpropInput(dy, f, dx.view, g);
+      intact(dx.buf, nx);
+      const df = guarded(nf);
+      a.conv2dBackpropFilter(x, dy, df.view, g);
+      intact(df.buf, nf);
+    }
+    const [rows, nIn, nOut] = [3, 5, 7];
+    const p = guarded(rows * nOut);
+    const smp = guarded(rows * nOut);
+    nk.bernoulliLayer(uniform(rows * nIn, rng), uniform(nIn * nOut, rng), uniform(nOut, rng), rows, nIn, nOut, true, p.view, smp.view, new Rng(1));
+    intact(p.buf, rows * nOut);
+    intact(smp.buf, rows * nOut);
+    const W = guarded(nIn * nOut);
+    const bv = guarded(nIn);
+    const bh = guarded(nOut);
+    nk.cdUpdate(W.view, bv.view, bh.view, uniform(rows * nIn, rng), uniform(rows * nOut, rng), uniform(rows * nIn, rng), uniform(rows * nOut, rng), rows, nIn, nOut, 0.1);
+    intact(W.buf, nIn * nOut);
+    intact(bv.buf, nIn);
+    intact(bh.buf, nOut);
+    const out = guarded(35);
+    a.binary(2, uniform(35, rng), uniform(7, rng), out.view);
+    intact(out.buf, 35);
+  });
+
   maybe('the raw addon validates conv geometry and op codes', () => {
     const a = nativeAddon!;
     const geom = [1, 4, 4, 1, 3, 3, 2, 1, 1, 1, 1, 1, 1, 4, 4];

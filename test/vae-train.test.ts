@@ -132,6 +132,23 @@ describe('training', () => {
     m.dispose();
   });
 
+  it('the fused Bernoulli batch terms equal the means of the per-example ELBO terms', () => {
+    const m = Vae.create(tinyCfg, new Rng(4));
+    const x = tf.tensor2d(barsData(16, 2).x, [16, 36]);
+    const eps = tf.randomNormal([16, 2], 0, 1, 'float32', 3) as tf.Tensor2D;
+    const [a, b] = tf.tidy(() => {
+      const t = m.meanTerms(x, eps);
+      const e = m.elboTerms(x, eps);
+      return [
+        [t.rec.dataSync()[0]!, t.kl.dataSync()[0]!],
+        [tf.mean(e.rec).dataSync()[0]!, tf.mean(e.kl).dataSync()[0]!],
+      ];
+    });
+    expect(a!).toBeAllClose(b!, { rtol: 1e-5 });
+    tf.dispose([x, eps]);
+    m.dispose();
+  });
+
   it('the loss goes down, and rec + β·kl = loss', () => {
     const data = barsData(256, 3);
     const m = Vae.create(tinyCfg, new Rng(4));

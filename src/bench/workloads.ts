@@ -120,9 +120,12 @@ export function rbmCd1Tf(seed: number): PreparedWorkload {
   };
 }
 
-/** Σ BCE(logits, x) computed stably: max(l,0) − l·x + log(1 + e^{−|l|}). */
+/**
+ * Σ BCE(logits, x) = Σ softplus(l) − l·x, the same quantity as PyTorch's
+ * max(l,0) − l·x + log(1 + e^{−|l|}) (tfjs's softplus kernel is the stable form).
+ */
 function bceWithLogitsSum(logits: tf.Tensor, x: tf.Tensor): tf.Scalar {
-  return tf.sum(tf.add(tf.sub(tf.relu(logits), tf.mul(logits, x)), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))));
+  return tf.sum(tf.sub(tf.softplus(logits), tf.mul(logits, x)));
 }
 
 /** KL(q(z|x) ‖ N(0, I)) summed: −½ Σ (1 + lv − μ² − e^{lv}) (Kingma & Welling 2014, appendix B). */

@@ -129,6 +129,9 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
   const backend = await initBackend(g.backend, { quiet: g.quiet });
   const config = { command: 'vae train', preset: o.preset, data: o.data, dataDir: o.dataDir ?? null, limit: o.limit ?? null, seed: g.seed, backend: backend.name, model, train };
   startRun(g.out, config, g.quiet);
+  if (model.decoder === 'bernoulli' && train.binarize === 'none' && o.data !== 'ising') {
+    log('note: a Bernoulli likelihood on grey-level pixels is a reconstruction score, not a log-likelihood (pytorch/examples #460); use --binarize dynamic or --decoder cbernoulli for one.');
+  }
   const trainData = prepareData(data.train, train.binarize);
   const valData = data.test ? binarizeForEval(data.test, train.binarize, g.seed) : null;
   const batches = Math.ceil(trainData.n / train.batchSize);
@@ -378,7 +381,17 @@ export function register(program: Command): void {
       const train: TrainConfig = { ...preset.train, ...(o.epochs !== undefined ? { epochs: o.epochs } : {}) };
       const backend = await initBackend(g.backend, { quiet: g.quiet });
       startRun(g.out, { command: 'vae ising-probe', data: o.dataDir ?? 'simulated', L: data.shape[0], n: data.n, temperatures: data.temperatures, seed: g.seed, backend: backend.name, model, train }, g.quiet);
-      const res = await trainRun({ dir: g.out, preset: 'ising-mlp', model, train, seed: g.seed, trainData: data, valData: null, dataName: data.name });
+      const res = await trainRun({
+        dir: g.out,
+        preset: 'ising-mlp',
+        model,
+        train,
+        seed: g.seed,
+        trainData: data,
+        valData: null,
+        dataName: data.name,
+        onEpoch: (m) => log(`epoch ${m.epoch}: train ${m.train.loss.toFixed(3)} (rec ${m.train.rec.toFixed(3)}, KL ${m.train.kl.toFixed(3)})  ${m.seconds.toFixed(1)} s`),
+      });
       try {
         const mu = latentMeans(res.model, data);
         const corr = latentMagnetisationCorrelation(mu, 2, data.m);

@@ -66,3 +66,4 @@ export {
   sampleBarsAndStripes,
 } from './bars-and-stripes.js';
 export { chiSquareTest, gammaQ, logGamma, type ChiSquareResult } from './stats.js';
+export { RBM_CHECKPOINT_KIND, createModel, loadModel, saveModel, type LoadedModel, type SaveModelOptions } from './io.js';

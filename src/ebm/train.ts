@@ -135,6 +135,8 @@ export interface EpochInfo {
 export interface FitOptions {
   /** Epochs to run (default 10). */
   readonly epochs?: number;
+  /** Total epochs the learning-rate schedule is planned over (default: epochs done + `epochs`). */
+  readonly plannedEpochs?: number;
   /** Called after every epoch; return false to stop early. */
   readonly onEpoch?: (info: EpochInfo) => void | boolean | Promise<void | boolean>;
   /** Stop at the next batch boundary when aborted (e.g. on SIGINT). */
@@ -407,7 +409,7 @@ export class Trainer {
     const bs = Math.min(o.batchSize, rows);
     const batch = new Float32Array(bs * nv);
     const startEpoch = this.epoch;
-    const endEpoch = startEpoch + epochs;
+    const endEpoch = opts.plannedEpochs ?? startEpoch + epochs;
     let lastYield = performance.now();
     for (let e = 0; e < epochs; e++) {
       const t0 = performance.now();

@@ -52,6 +52,8 @@ export interface NativeAddon {
   reduceRows(op: number, x: Float32Array, outer: number, inner: number, out: Float32Array): void;
   /** out[c] = Σ_r x[r, c]. */
   reduceCols(x: Float32Array, outer: number, inner: number, out: Float32Array): void;
+  /** Fused Adam step: m, v updated in place; out ← param − lr·(m/c1)/(√(v/c2)+ε); out may be param. */
+  adam(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number): void;
   /** Float32-grid uniforms from an Rng state, advanced in place. */
   fillUniform(state: Uint32Array, out: Float32Array): void;
 }

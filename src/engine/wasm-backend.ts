@@ -9,13 +9,16 @@
  * - `Conv2DBackpropFilter` (missing): the filter gradient is a convolution of
  *   the input with the output gradient, the batch playing the role of input
  *   channels and the forward stride becoming a dilation; run on XNNPACK Conv2D.
+ *   With ≤ 4 input channels: an explicit transposed patch matrix and one matmul.
  * - `Conv2DBackpropInput` (slow, ~3 GFLOP/s; also `conv2dTranspose`): for
  *   stride 1 a full convolution with the flipped, transposed filter; for larger
  *   strides the sub-pixel decomposition (one stride-1 convolution per output
  *   phase, with the filter taps of that phase), so no multiply hits an
- *   inserted zero. Both on XNNPACK Conv2D.
+ *   inserted zero. Both on XNNPACK Conv2D. With ≤ 4 output channels: one
+ *   matmul with the filter, then the adjoint of im2col (scatter-add).
  * - `UnsortedSegmentSum` (missing; the gradient of `gather`).
  * - `Identity`: shares the buffer instead of copying it.
+ * - `Sum` over leading axes (bias gradients): one pass, no transpose.
  * - `Conv2D` / `FusedConv2D` with 'same' padding: padding passed explicitly
  *   (the stock kernel's SAME flag is wrong for 1-tall filters with stride 2).
  *
@@ -118,7 +121,12 @@ function conv(
   return run('Conv2D', b, { x, filter }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations, dimRoundingMode: undefined } as unknown as NamedAttrMap);
 }
 
-/** Matmul kernels: transposed operands are materialised so the XNNPACK path runs. */
+/**
+ * Matmul kernels: transposed operands are materialised so the XNNPACK path runs.
+ * For a plain (unfused, unbatched) product whose flags would transpose the larger
+ * operand, the transposed identity C = (op(B)ᵀ·op(A)ᵀ)ᵀ moves fewer elements (the
+ * second operand is also repacked by XNNPACK, so its size counts twice).
+ */
 function matmulFix(name: 'BatchMatMul' | '_FusedMatMul'): KernelFunc {
   return (args) => {
     const backend = args.backend as unknown as WasmBackend;
@@ -127,6 +135,29 @@ function matmulFix(name: 'BatchMatMul' | '_FusedMatMul'): KernelFunc {
     if (!attrs.transposeA && !attrs.transposeB) return orig(name)(args);
     const t = new Temps(backend);
     try {
+      const ra = a.shape.length;
+      const rb = b.shape.length;
+      const unbatched = a.shape.slice(0, -2).every((d) => d === 1) && b.shape.slice(0, -2).every((d) => d === 1);
+      if (name === 'BatchMatMul' && unbatched) {
+        const M = attrs.transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+        const K = attrs.transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+        const N = attrs.transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+        // Elements moved: transposes, plus the XNNPACK repacking of the second operand.
+        const direct = (attrs.transposeA ? M * K : 0) + 2 * K * N;
+        const swapped = (attrs.transposeB ? 0 : K * N) + 2 * M * K + M * N;
+        if (swapped < direct) {
+          // op(B)ᵀ is B itself when transposeB, else Bᵀ; op(A)ᵀ is A when transposeA, else Aᵀ.
+          const lhs = attrs.transposeB ? b : t.keep(swapLast(backend, b));
+          const rhs = attrs.transposeA ? a : t.keep(swapLast(backend, a));
+          const ct = t.keep(orig(name)({ inputs: { a: lhs, b: rhs }, backend: args.backend, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as TensorInfo);
+          const c = swapLast(backend, ct);
+          const outShape = [...(ra >= rb ? a.shape : b.shape).slice(0, -2), M, N];
+          if (outShape.join() === c.shape.join()) return c;
+          const r = reshape(backend, c, outShape);
+          backend.disposeData(c.dataId);
+          return r;
+        }
+      }
       const inputs = { ...args.inputs };
       if (attrs.transposeA) inputs['a'] = t.keep(swapLast(backend, a));
       if (attrs.transposeB) inputs['b'] = t.keep(swapLast(backend, b));
@@ -148,6 +179,95 @@ interface ConvAttrs {
 function checkNHWC(kernel: string, dataFormat: string): void {
   if (dataFormat !== 'NHWC') throw new Error(`${kernel} on wasm supports dataFormat NHWC only, got ${dataFormat}`);
 }
+
+/** Geometry of a 2-D convolution window: filter size, strides, leading padding, output size. */
+interface Window {
+  KH: number;
+  KW: number;
+  sh: number;
+  sw: number;
+  pt: number;
+  pl: number;
+  OH: number;
+  OW: number;
+}
+
+/**
+ * Patch matrix of x [N,H,W,C] (zeros outside): cols[(b,oh,ow), (kh,kw,c)] =
+ * x[b, oh·sh + kh − pt, ow·sw + kw − pl, c], or its transpose when `transposed`.
+ * Built with a loop over heap views; used only where C is small, so it stays small.
+ */
+function im2col(backend: WasmBackend, x: TensorInfo, g: Window, transposed: boolean): TensorInfo {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const P = N * g.OH * g.OW;
+  const KC = g.KH * g.KW * C;
+  const cols = backend.makeOutput(transposed ? [KC, P] : [P, KC], 'float32');
+  // Views after makeOutput: allocation may grow (and detach) the heap.
+  const cv = backend.typedArrayFromHeap(cols);
+  const xv = backend.typedArrayFromHeap(x);
+  // Element (p, k) lives at p·KC + k, or at k·P + p when transposed.
+  const sp = transposed ? 1 : KC;
+  const sk = transposed ? P : 1;
+  for (let kh = 0; kh < g.KH; kh++) {
+    for (let kw = 0; kw < g.KW; kw++) {
+      for (let c = 0; c < C; c++) {
+        const k = (kh * g.KW + kw) * C + c;
+        let p = 0;
+        for (let b = 0; b < N; b++) {
+          for (let oh = 0; oh < g.OH; oh++) {
+            const ih = oh * g.sh + kh - g.pt;
+            const inRow = ih >= 0 && ih < H;
+            const base = (b * H + ih) * W;
+            for (let ow = 0; ow < g.OW; ow++, p++) {
+              const iw = ow * g.sw + kw - g.pl;
+              cv[p * sp + k * sk] = inRow && iw >= 0 && iw < W ? xv[(base + iw) * C + c]! : 0;
+            }
+          }
+        }
+      }
+    }
+  }
+  return cols;
+}
+
+/**
+ * Adjoint of {@link im2col}: scatter-add z[(b,oh,ow), (kh,kw,c)] into a new
+ * [N,H,W,C] tensor at (b, oh·sh + kh − pt, ow·sw + kw − pl, c), dropping what falls outside.
+ */
+function col2im(backend: WasmBackend, z: TensorInfo, shape: [number, number, number, number], g: Window): TensorInfo {
+  const [N, H, W, C] = shape;
+  const KC = g.KH * g.KW * C;
+  const out = backend.makeOutput([N, H, W, C], 'float32');
+  const ov = backend.typedArrayFromHeap(out);
+  const zv = backend.typedArrayFromHeap(z);
+  ov.fill(0);
+  let p = 0;
+  for (let b = 0; b < N; b++) {
+    for (let oh = 0; oh < g.OH; oh++) {
+      for (let ow = 0; ow < g.OW; ow++, p++) {
+        for (let kh = 0; kh < g.KH; kh++) {
+          const ih = oh * g.sh + kh - g.pt;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < g.KW; kw++) {
+            const iw = ow * g.sw + kw - g.pl;
+            if (iw < 0 || iw >= W) continue;
+            const src = p * KC + (kh * g.KW + kw) * C;
+            const dst = ((b * H + ih) * W + iw) * C;
+            for (let c = 0; c < C; c++) ov[dst + c]! += zv[src + c]!;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Channel count up to which patch matrices are built explicitly: with few
+ * channels the XNNPACK convolution has too few output pixels or channels to
+ * fill its tiles, and the patch matrix (KH·KW·C columns) stays small.
+ */
+const SMALL_CI = 4;
 
 /**
  * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·sh + kh − pt, ow·sw + kw − pl, ci] · dy[b,oh,ow,co]:
@@ -171,8 +291,20 @@ const conv2DBackpropFilter: KernelFunc = (args) => {
   const [, H, W] = x.shape as [number, number, number, number];
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
+  const [N, , , Ci] = x.shape as [number, number, number, number];
+  const Co = attrs.filterShape[3];
   const t = new Temps(backend);
   try {
+    if (Ci <= SMALL_CI) {
+      // Few input channels: the batch-as-channels convolution has only KH·KW·Ci output
+      // pixels and repacks all of dy; instead build colsᵀ [KH·KW·Ci, N·OH·OW] (small)
+      // and run one plain matmul colsᵀ · dy.
+      const P = N * OH * OW;
+      const cols = t.keep(im2col(backend, x, { KH, KW, sh, sw, pt, pl, OH, OW }, true));
+      const dy2 = t.keep(reshape(backend, dy, [P, Co]));
+      const g = t.keep(run('BatchMatMul', backend, { a: cols, b: dy2 }, { transposeA: false, transposeB: false }));
+      return reshape(backend, g, [KH, KW, Ci, Co]);
+    }
     const xT = t.keep(transpose(backend, x, [3, 1, 2, 0])); // [Ci,H,W,B]
     const f = t.keep(transpose(backend, dy, [1, 2, 0, 3])); // [OH,OW,B,Co]
     const pb = KH + (OH - 1) * sh - H - pt;
@@ -211,6 +343,16 @@ const conv2DBackpropInput: KernelFunc = (args) => {
   const pl = info.padInfo.left;
   const t = new Temps(backend);
   try {
+    if (Ci <= SMALL_CI) {
+      // Few output channels: z = dy·W_rᵀ with W_r the filter as [KH·KW·Ci, Co], then
+      // the adjoint of im2col scatters z into dx (any stride, no wasted multiplies).
+      const P = N * OH * OW;
+      const wr = t.keep(reshape(backend, filter, [KH * KW * Ci, Co]));
+      const wrT = t.keep(swapLast(backend, wr));
+      const dy2 = t.keep(reshape(backend, dy, [P, Co]));
+      const z = t.keep(run('BatchMatMul', backend, { a: dy2, b: wrT }, { transposeA: false, transposeB: false }));
+      return col2im(backend, z, [N, H, W, Ci], { KH, KW, sh, sw, pt, pl, OH, OW });
+    }
     // Flipped filter with in/out channels swapped: Wf[a,c,co,ci] = W[KH−1−a, KW−1−c, ci, co].
     const rev = t.keep(run('Reverse', backend, { x: filter }, { dims: [0, 1] }));
     const wf = t.keep(transpose(backend, rev, [0, 1, 3, 2]));
@@ -231,18 +373,30 @@ const conv2DBackpropInput: KernelFunc = (args) => {
       }
       phases.push(row);
     }
-    // Interleave: out[b, i·sh + r0, j·sw + c0, c] = phases[r0][c0][b, i, j, c].
-    const packed = t.keep(
-      run('Pack', backend, phases.flat() as unknown as NamedTensorInfoMap, { axis: 3 }),
-    ); // [N,Hp,Wp,sh·sw,Ci]
-    const r6 = t.keep(reshape(backend, packed, [N, Hp, Wp, sh, sw, Ci]));
-    const tr = t.keep(transpose(backend, r6, [0, 1, 3, 2, 4, 5])); // [N,Hp,sh,Wp,sw,Ci]
-    const full = t.keep(reshape(backend, tr, [N, Hp * sh, Wp * sw, Ci]));
-    if (Hp * sh === H && Wp * sw === W) {
-      backend.incRef(full.dataId);
-      return { dataId: full.dataId, shape: [N, H, W, Ci], dtype: full.dtype };
+    // Interleave: out[b, i·sh + r0, j·sw + c0, c] = phases[r0][c0][b, i, j, c], cropping
+    // to H×W. A plain loop over heap views: the stock Pack/Concat copies in small chunks
+    // from JavaScript and was slower than the phase convolutions themselves.
+    const out = backend.makeOutput([N, H, W, Ci], 'float32');
+    const o = backend.typedArrayFromHeap(out);
+    for (let r0 = 0; r0 < sh; r0++) {
+      for (let c0 = 0; c0 < sw; c0++) {
+        const src = backend.typedArrayFromHeap(phases[r0]![c0]!);
+        for (let b = 0; b < N; b++) {
+          for (let i = 0; i < Hp; i++) {
+            const row = i * sh + r0;
+            if (row >= H) break;
+            for (let j = 0; j < Wp; j++) {
+              const col = j * sw + c0;
+              if (col >= W) break;
+              const so = ((b * Hp + i) * Wp + j) * Ci;
+              const d = ((b * H + row) * W + col) * Ci;
+              for (let c = 0; c < Ci; c++) o[d + c] = src[so + c]!;
+            }
+          }
+        }
+      }
     }
-    return run('Slice', backend, { x: full }, { begin: [0, 0, 0, 0], size: [N, H, W, Ci] });
+    return out;
   } finally {
     t.free();
   }
@@ -352,6 +506,35 @@ const identity: KernelFunc = (args) => {
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 };
 
+/**
+ * Sum over leading axes (bias gradients: Σ over N·H·W of an NHWC tensor). The
+ * stock kernel first transposes the reduced axes to the end, a full strided copy;
+ * a row-wise accumulation over the heap view (in float64) reads the data once.
+ * Other axis choices and dtypes go to the stock kernel.
+ */
+const sumLeading: KernelFunc = (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+  if (x.dtype !== 'float32' || !leading) return orig('Sum')(args);
+  const backend = args.backend as unknown as WasmBackend;
+  const rest = x.shape.slice(axes.length);
+  const C = rest.reduce((a, v) => a * v, 1);
+  const R = x.shape.slice(0, axes.length).reduce((a, v) => a * v, 1);
+  const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...rest] : rest, 'float32');
+  const o = backend.typedArrayFromHeap(out);
+  const xs = backend.typedArrayFromHeap(x);
+  const acc = new Float64Array(C);
+  for (let r = 0; r < R; r++) {
+    const off = r * C;
+    for (let c = 0; c < C; c++) acc[c]! += xs[off + c]!;
+  }
+  for (let c = 0; c < C; c++) o[c] = acc[c]!;
+  return out;
+};
+
 /** out[s, …] = Σ_{i : ids[i] = s} x[i, …]; ids outside [0, numSegments) are dropped (as in TF). */
 const unsortedSegmentSum: KernelFunc = (args) => {
   const backend = args.backend as unknown as WasmBackend;
@@ -402,6 +585,7 @@ export const WASM_FIXED_KERNELS: readonly string[] = [
   'Conv2DBackpropInput',
   'UnsortedSegmentSum',
   'Identity',
+  'Sum',
 ];
 
 /**
@@ -414,7 +598,7 @@ export function registerWasmFixes(): void {
   if (registered) return;
   registered = true;
   // Capture every stock kernel we compose with before overriding any.
-  for (const k of ['BatchMatMul', '_FusedMatMul', 'FusedConv2D', 'Transpose', 'Reshape', 'Conv2D', 'Slice', 'Reverse', 'Pack', 'StridedSlice', 'Fill']) orig(k);
+  for (const k of ['BatchMatMul', '_FusedMatMul', 'FusedConv2D', 'Transpose', 'Reshape', 'Conv2D', 'Slice', 'Reverse', 'StridedSlice', 'Fill']) orig(k);
   override('BatchMatMul', matmulFix('BatchMatMul'));
   override('_FusedMatMul', matmulFix('_FusedMatMul'));
   override('Conv2D', explicitSame('Conv2D'));
@@ -423,4 +607,5 @@ export function registerWasmFixes(): void {
   override('Conv2DBackpropInput', conv2DBackpropInput);
   override('UnsortedSegmentSum', unsortedSegmentSum);
   override('Identity', identity);
+  override('Sum', sumLeading);
 }

@@ -127,9 +127,17 @@ export function runChain(job: ChainJob, onProgress?: (sweeps: number) => void): 
   return { e, m, samples, nSamples, gSum, gCount, updates: chain.updates, clusters: chain.clusters, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** Below this many spin updates in total, the default is to run in this thread (workers cost ~50 ms to start). */
+export const SMALL_JOB_UPDATES = 2_000_000;
+
+/** Total single-spin updates a set of jobs will attempt (for choosing in-thread vs workers). */
+export function jobWork(jobs: readonly ChainJob[]): number {
+  return jobs.reduce((s, j) => s + (j.spec.geometry === 'chain' ? j.spec.L : j.spec.L * j.spec.L) * (j.spec.burnIn + j.spec.sweeps), 0);
+}
+
 /** Options for {@link runChainJobs}. */
 export interface PoolOptions {
-  /** Worker threads: 0 runs in this thread; default min(jobs, available cores). */
+  /** Worker threads: 0 runs in this thread; default min(jobs, available cores), or 0 for small jobs. */
   readonly workers?: number;
   /** Called with the number of sweeps just completed (for progress bars). */
   readonly onProgress?: (sweeps: number) => void;
@@ -198,7 +206,7 @@ export async function runWorkerPool<T, R>(url: URL, tasks: readonly T[], workers
  * otherwise they run here. The outputs are identical either way.
  */
 export async function runChainJobs(jobs: readonly ChainJob[], opts: PoolOptions = {}): Promise<ChainOutput[]> {
-  const nWorkers = Math.min(opts.workers ?? defaultWorkers(jobs.length), jobs.length);
+  const nWorkers = Math.min(opts.workers ?? (jobWork(jobs) < SMALL_JOB_UPDATES ? 0 : defaultWorkers(jobs.length)), jobs.length);
   if (nWorkers <= 0 || !workersAvailable()) {
     const out: ChainOutput[] = [];
     for (const j of jobs) {

@@ -27,7 +27,7 @@ export const ISING_DATASET_FORMAT =
   'One NumPy .npy file per temperature (format 1.0, dtype int8 "|i1", C order) holding n configurations of ±1 spins, ' +
   'shape [n, L, L] for the square lattice (row-major sites, periodic boundaries) or [n, L] for the chain. ' +
   'E = −J Σ_<ij> s_i s_j − h Σ_i s_i over nearest-neighbour bonds. Samples are stored every sweepsBetween sweeps after burnIn sweeps, ' +
-  'chain by chain; tau values are integrated autocorrelation times in sweeps (Sokal windowing). Observables are per site: ' +
+  'chain by chain (for Wolff a sweep is a fixed number of clusters, about N flipped spins); tau values are integrated autocorrelation times in sweeps (Sokal windowing). Observables are per site: ' +
   'energy e, |m|, C = β²N(⟨e²⟩−⟨e⟩²), χ = βN(⟨m²⟩−⟨|m|⟩²), Binder U = 1 − ⟨m⁴⟩/(3⟨m²⟩²), from every sweep of every chain.';
 
 /** One temperature of a dataset. */
@@ -50,6 +50,8 @@ export interface IsingManifestEntry {
     readonly susceptibility: Estimate;
     readonly binder: Estimate;
   };
+  /** Spin–spin correlation G(r), r = 0 … ⌊L/2⌋, averaged over stored configurations' times. */
+  readonly correlation: readonly number[];
   /** Exact values from Kaufman's formula (square lattice, h = 0), when available. */
   readonly exact?: { readonly energy: number; readonly specificHeat: number };
 }
@@ -160,6 +162,7 @@ export function writeIsingDataset(
         susceptibility: th.susceptibility,
         binder: th.binder,
       },
+      correlation: Array.from(r.correlation),
       ...(ex ? { exact: ex } : {}),
     });
   }

@@ -16,6 +16,9 @@ import { UsageError } from '../core/errors.js';
 import { BernoulliRBM } from '../ebm/rbm.js';
 import { Trainer, type LrSchedule, type TrainMethod } from '../ebm/train.js';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { facetLinePlotSvg, writeSvg } from '../viz/plot.js';
 import { getKernels } from '../engine/index.js';
 import { fileURLToPath } from 'node:url';
 import { defaultWorkers, runWorkerPool } from './chains.js';
@@ -44,6 +47,12 @@ export interface RbmTrainSettings {
   readonly optimizer?: 'sgd' | 'adam';
   /** Epochs over the training set (default 40). */
   readonly epochs?: number;
+  /**
+   * Standard deviation of the initial weights (default 0.1). With zero biases W = 0 is a
+   * saddle point of the likelihood (the gradient is ∝ W there), so a tiny initialisation
+   * wastes most of a short training run escaping it.
+   */
+  readonly initStd?: number;
   /** Learning-rate schedule over training, decaying to lr/100 (default 'cosine'; 'constant' to keep lr). */
   readonly schedule?: LrSchedule;
   /** Constrain biases to zero so the RBM is spin-flip symmetric, as at h = 0 (default true). */
@@ -124,8 +133,8 @@ export interface RbmTaskOutput {
  * and the learned biases drift to one side.
  */
 export class SymmetricSpinRBM extends BernoulliRBM {
-  constructor(nVisible: number, nHidden: number, rng: Rng) {
-    super({ nVisible, nHidden, units: 'pm1' }, rng);
+  constructor(nVisible: number, nHidden: number, rng: Rng, initStd = 0.1) {
+    super({ nVisible, nHidden, units: 'pm1', initStd }, rng);
   }
 
   project(): void {
@@ -147,6 +156,7 @@ export function resolveTrain(s: RbmTrainSettings = {}): Required<RbmTrainSetting
     epochs: s.epochs ?? 40,
     symmetric: s.symmetric ?? true,
     schedule: s.schedule ?? 'cosine',
+    initStd: s.initStd ?? 0.1,
   } as const;
   for (const [k, v] of [['hidden', r.nHidden], ['k', r.k], ['batch', r.batchSize], ['epochs', r.epochs]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k}: must be a positive integer, got ${v}`);
@@ -223,7 +233,7 @@ export async function trainAndSampleRbm(task: RbmTask, onProgress?: (units: numb
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`T = ${task.T}: training set has ${task.spins.length} spins, not a positive multiple of ${N}`);
   const root = Rng.fromState(task.rng);
   const data = Float32Array.from(task.spins);
-  const rbm = tr.symmetric ? new SymmetricSpinRBM(N, tr.nHidden, root.split(0)) : new BernoulliRBM({ nVisible: N, nHidden: tr.nHidden, units: 'pm1' }, root.split(0));
+  const rbm = tr.symmetric ? new SymmetricSpinRBM(N, tr.nHidden, root.split(0), tr.initStd) : new BernoulliRBM({ nVisible: N, nHidden: tr.nHidden, units: 'pm1', initStd: tr.initStd }, root.split(0));
   const trainer = new Trainer(
     rbm,
     { method: tr.method, k: tr.k, batchSize: tr.batchSize, learningRate: tr.learningRate, momentum: tr.momentum, optimizer: tr.optimizer, schedule: tr.schedule, finalLrFactor: 0.01, initVisibleBias: !tr.symmetric },
@@ -489,4 +499,32 @@ export function comparisonPanels(rows: readonly RbmComparisonRow[], L: number): 
 /** The T_c marker for plots. */
 export function criticalLine(): { x: number; label: string } {
   return { x: onsagerTc(), label: 'T_c' };
+}
+
+/** Paths written by {@link writeComparison}. */
+export interface ComparisonFiles {
+  readonly markdown: string;
+  readonly csv: string;
+  readonly svg: string;
+  readonly json: string;
+}
+
+/**
+ * Write the comparison as `comparison.md`, `comparison.csv`, `comparison.svg`
+ * (e, |m|, C, χ against T with T_c marked) and `results.json` under `dir`.
+ */
+export async function writeComparison(dir: string, rows: readonly RbmComparisonRow[], L: number, title = `Ising L=${L}: Monte Carlo vs RBM vs exact`): Promise<ComparisonFiles> {
+  const { markdown, csv } = comparisonTables(rows);
+  const files: ComparisonFiles = {
+    markdown: join(dir, 'comparison.md'),
+    csv: join(dir, 'comparison.csv'),
+    svg: join(dir, 'comparison.svg'),
+    json: join(dir, 'results.json'),
+  };
+  writeFileAtomic(files.markdown, `# ${title}\n\nPer-site observables, ± one standard error (binning/jackknife). χ = βN(⟨m²⟩ − ⟨|m|⟩²).\n\n${markdown}`);
+  writeFileAtomic(files.csv, csv);
+  const svg = await facetLinePlotSvg({ title, xLabel: 'temperature T', panels: comparisonPanels(rows, L), vlines: [criticalLine()] });
+  writeSvg(files.svg, svg);
+  writeJsonAtomic(files.json, rows.map((r) => ({ ...r })));
+  return files;
 }

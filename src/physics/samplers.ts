@@ -126,24 +126,43 @@ export class IsingChain {
     const s = this.spins;
     const table = this.table;
     const limit = this.limit;
+    // The generator's xoshiro128** recurrence (Rng.nextU32) inlined on local copies of
+    // its state words, written back at the end: identical numbers, ~2× the speed.
+    const st = rng.state;
+    let s0 = st[0]! | 0, s1 = st[1]! | 0, s2 = st[2]! | 0, s3 = st[3]! | 0;
     let b = this.bondSum, M = this.magnetisation, acc = 0;
     for (let u = 0; u < N; u++) {
       let x: number;
-      do x = rng.nextU32();
-      while (x >= limit);
+      do {
+        const m5 = Math.imul(s1, 5);
+        x = Math.imul((m5 << 7) | (m5 >>> 25), 9) >>> 0;
+        const t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
+        s3 = (s3 << 11) | (s3 >>> 21);
+      } while (x >= limit);
       const i = x % N;
       let nsum = 0;
       const base = z * i;
       for (let a = 0; a < z; a++) nsum += s[nbr[base + a]!]!;
       const si = s[i]!;
       const thr = table[(si > 0 ? z + 1 : 0) + ((nsum + z) >> 1)]!;
-      if (thr >= TWO32 || rng.nextU32() < thr) {
+      let accept = thr >= TWO32;
+      if (!accept) {
+        const m5 = Math.imul(s1, 5);
+        const y = Math.imul((m5 << 7) | (m5 >>> 25), 9) >>> 0;
+        const t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
+        s3 = (s3 << 11) | (s3 >>> 21);
+        accept = y < thr;
+      }
+      if (accept) {
         s[i] = -si;
         b -= 2 * si * nsum;
         M -= 2 * si;
         acc++;
       }
     }
+    st[0] = s0; st[1] = s1; st[2] = s2; st[3] = s3;
     this.bondSum = b;
     this.magnetisation = M;
     this.updates += N;

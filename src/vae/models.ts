@@ -15,6 +15,7 @@ import { ShapeError } from '../core/errors.js';
 import {
   DiagonalNormal,
   bernoulliLogProb,
+  bernoulliNllTotal,
   cbMean,
   continuousBernoulliLogProb,
   gaussianLogProb,
@@ -390,11 +391,30 @@ export class Vae {
     return { rec, kl: q.klToStdNormal() };
   }
 
+  /**
+   * Batch means of the one-sample terms as scalars, rec = −log p(x|h) and
+   * kl = KL(Q ‖ N(0, I)), for training. Same values as the means of
+   * {@link Vae.elboTerms}; the Bernoulli case uses {@link bernoulliNllTotal}, whose
+   * backward pass avoids slow broadcasting kernels. Call inside tf.tidy.
+   */
+  meanTerms(x: tf.Tensor2D, eps: tf.Tensor2D): { rec: tf.Scalar; kl: tf.Scalar } {
+    const B = x.shape[0];
+    if (this.config.decoder === 'bernoulli') {
+      const q = this.encode(x);
+      const h = q.sample(eps);
+      const rec = bernoulliNllTotal(x, this.decode(h)).div(B) as tf.Scalar;
+      // Σ over the small [B, k] latent block; its broadcast is cheap.
+      return { rec, kl: tf.sum(q.klToStdNormal()).div(B) as tf.Scalar };
+    }
+    const t = this.elboTerms(x, eps);
+    return { rec: tf.mean(t.rec) as tf.Scalar, kl: tf.mean(t.kl) as tf.Scalar };
+  }
+
   /** Training loss: mean over the batch of rec + β·kl (nats per example). */
   loss(x: tf.Tensor2D, eps: tf.Tensor2D): tf.Scalar {
     return tf.tidy(() => {
-      const t = this.elboTerms(x, eps);
-      return tf.mean(t.rec.add(t.kl.mul(this.config.beta))) as tf.Scalar;
+      const t = this.meanTerms(x, eps);
+      return t.rec.add(t.kl.mul(this.config.beta)) as tf.Scalar;
     });
   }
 }

@@ -108,9 +108,9 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
       let t: LossTerms | null = null;
       for (;;) {
         t = trainer.trainEpoch(opts.trainData, { onBatch: opts.onBatch, shouldStop: opts.shouldStop, maxBatches: 8 });
-        if (t !== null) break;
         // Let signal handlers run between slices of batches.
         await new Promise((r) => setImmediate(r));
+        if (t !== null) break;
         if (opts.shouldStop?.()) {
           stopped = 'interrupted';
           save(ckptPath, true);
@@ -142,5 +142,5 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   } finally {
     trainer.dispose();
   }
-  return { model, history, stopped, epochs: history.length === 0 ? 0 : history[history.length - 1]!.epoch };
+  return { model, history, stopped, epochs: trainer.epoch };
 }
