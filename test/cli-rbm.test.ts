@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
+import { Rng } from '../src/core/rng.js';
+import { readSpinText, writeSpinText } from '../src/data/index.js';
 import { isBarsAndStripes, loadModel } from '../src/ebm/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'genphys-rbm-'));
@@ -22,16 +24,16 @@ describe('genphys rbm', () => {
 
   it('train on bars-and-stripes writes config, metrics, checkpoint, grids and curves', async () => {
     const out = captureStdout();
-    const code = await main(['--seed', '3', '--quiet', '--out', run, 'rbm', 'train', '--data', 'bars-and-stripes:3', '--hidden', '16', '--method', 'pcd', '--k', '5', '--lr', '0.1', '--batch', '14', '--chains', '100', '--epochs', '400', '--schedule', 'cosine', '--exact-every', '100', '--grid-every', '0']);
+    const code = await main(['--seed', '3', '--quiet', '--out', run, 'rbm', 'train', '--data', 'bars-and-stripes:3', '--hidden', '16', '--method', 'pcd', '--k', '10', '--lr', '0.1', '--batch', '14', '--chains', '100', '--epochs', '5000', '--schedule', 'cosine', '--exact-every', '1000', '--grid-every', '0', '--save-every', '1000']);
     out.restore();
     expect(code).toBe(0);
     for (const f of ['config.json', 'metrics.jsonl', 'checkpoint.json', 'checkpoint.safetensors', 'chains.png', 'filters.png', 'curve-likelihood.svg', 'curve-reconstruction.svg'])
       expect(existsSync(join(run, f)), f).toBe(true);
     const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
-    expect(lines.length).toBe(400);
-    expect(lines[399]!.testLL).toBeGreaterThan(-Math.log(14) - 1.0);
+    expect(lines.length).toBe(5000);
+    expect(lines[4999]!.testLL).toBeGreaterThan(-Math.log(14) - 0.5);
     const { model, epoch } = loadModel(run);
-    expect(epoch).toBe(400);
+    expect(epoch).toBe(5000);
     expect(model.nHidden).toBe(16);
   });
 
@@ -76,7 +78,7 @@ describe('genphys rbm', () => {
     const dir = join(root, 'interrupted');
     const out = captureStdout();
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const pending = main(['--quiet', '--out', dir, 'rbm', 'train', '--data', 'bars-and-stripes:3', '--hidden', '8', '--batch', '2', '--epochs', '1000000', '--exact-every', '0', '--grid-every', '0']);
+    const pending = main(['--quiet', '--out', dir, 'rbm', 'train', '--data', 'bars-and-stripes:3', '--hidden', '8', '--batch', '2', '--epochs', '1000000', '--exact-every', '0', '--grid-every', '0', '--save-every', '1000']);
     setTimeout(() => process.emit('SIGINT'), 1500);
     const code = await pending;
     out.restore();
@@ -86,6 +88,31 @@ describe('genphys rbm', () => {
     expect(epoch).toBeGreaterThan(0);
     expect(epoch).toBeLessThan(1000000);
     expect(process.listenerCount('SIGINT')).toBe(0);
+  });
+
+  it('spin data trains a ±1 model whose samples are ±1 configurations; Gaussian visibles train too', async () => {
+    const rng = new Rng(5);
+    const L = 4;
+    const spins = new Float32Array(300 * L * L).map(() => (rng.uniform() < 0.5 ? -1 : 1));
+    const file = join(root, 'spins.txt');
+    writeSpinText(file, spins, L * L, { convention: 'pm1' });
+    const dir = join(root, 'spin-run');
+    const out = captureStdout();
+    expect(await main(['--quiet', '--out', dir, 'rbm', 'train', '--data', `spins:${file}`, '--hidden', '8', '--epochs', '3', '--batch', '50'])).toBe(0);
+    const { model } = loadModel(dir);
+    expect(model.visibleUnits).toBe('pm1');
+    const text = join(root, 'spin-samples.txt');
+    expect(await main(['--quiet', 'rbm', 'sample', dir, '--chains', '10', '--steps', '20', '--text', text])).toBe(0);
+    const back = readSpinText(text);
+    expect(back.convention).toBe('pm1');
+    expect(back.n).toBe(10);
+    expect(back.dim).toBe(L * L);
+    const gdir = join(root, 'gauss-run');
+    expect(await main(['--quiet', '--out', gdir, 'rbm', 'train', '--data', 'bars-and-stripes:3', '--visible', 'gaussian', '--hidden', '8', '--epochs', '20', '--batch', '14'])).toBe(0);
+    out.restore();
+    const g = loadModel(gdir).model;
+    expect(g.visibleUnits).toBe('gaussian');
+    for (const p of Object.values(g.params)) for (const x of p) expect(Number.isFinite(x)).toBe(true);
   });
 
   it('bad flags are usage errors (exit 2)', async () => {

@@ -11,11 +11,11 @@ import { parseTemperatures } from '../physics/dataset.js';
 import { globals, intArg, logger } from './common.js';
 import { runRbmCommand, tempsArg, type RbmCliOpts } from './ising.js';
 
-/** The demo's preset: the `ising rbm` pipeline, sized for about a minute on 2 cores. */
+/** The demo's preset: the `ising rbm` pipeline, sized for one to two minutes on 2 cores. */
 export const DEMO_PRESET: RbmCliOpts = {
   L: 8,
   temps: parseTemperatures('1.5,1.8,2.1,2.269,2.5,3.0,3.5'),
-  n: 5000,
+  n: 8000,
   algo: 'wolff',
   sweepsBetween: 5,
   burnIn: 500,
@@ -27,7 +27,7 @@ export const DEMO_PRESET: RbmCliOpts = {
   lr: 0.05,
   momentum: 0.5,
   optimizer: 'sgd',
-  epochs: 60,
+  epochs: 80,
   rbmChains: 100,
   rbmBurnIn: 300,
   rbmSteps: 1000,

@@ -192,7 +192,7 @@ export function register(program: Command): void {
     .option('--lr <x>', 'learning rate', floatArg(0, Infinity, { min: true }), 0.05)
     .option('--momentum <x>', 'SGD momentum', floatArg(0, 1, { max: true }), 0.5)
     .option('--optimizer <o>', 'sgd or adam', choiceArg(['sgd', 'adam'] as const), 'sgd')
-    .option('--epochs <n>', 'epochs per temperature', intArg(1), 100)
+    .option('--epochs <n>', 'epochs per temperature', intArg(1), 200)
     .option('--rbm-chains <n>', 'Gibbs chains sampling each trained RBM', intArg(1), 100)
     .option('--rbm-burn-in <n>', 'Gibbs steps discarded per chain', intArg(0), 500)
     .option('--rbm-steps <n>', 'measured Gibbs steps per chain', intArg(1), 2000)

@@ -60,6 +60,7 @@ interface TrainFlags {
   ptReplicas: number;
   exactEvery: number;
   gridEvery: number;
+  saveEvery: number;
   resume: boolean;
 }
 
@@ -191,10 +192,12 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
       if (exactOk && flags.exactEvery > 0 && ep.epoch % flags.exactEvery === 0) Object.assign(row, exactMetrics(model, x, test));
       history.push(row);
       appendFileSync(join(out, 'metrics.jsonl'), JSON.stringify({ ...row, ...(ep.swapRates ? { swapRates: ep.swapRates } : {}) }) + '\n');
-      saveModel(out, model, { trainer, extra: { metrics: row } });
+      if (ep.epoch % flags.saveEvery === 0) saveModel(out, model, { trainer, extra: { metrics: row } });
       if (data.image && flags.gridEvery > 0 && ep.epoch % flags.gridEvery === 0) writeGrids(out, model, trainer, data);
       bar.tick(1, Object.entries(row).slice(4).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' '));
       if (g.quiet === false) log(JSON.stringify(row));
+      // Let a pending SIGINT reach its handler even when epochs are tiny.
+      await new Promise((res) => setImmediate(res));
     }
   } finally {
     bar.stop();
@@ -354,6 +357,7 @@ export function register(program: Command): void {
     .option('--pt-replicas <n>', 'parallel-tempering replicas (--method pt)', intArg(2), 10)
     .option('--exact-every <n>', 'exact log-likelihood every n epochs when a layer has ≤ 20 units (0: never)', intArg(0), 1)
     .option('--grid-every <n>', 'write chain and filter grids every n epochs (0: only at the end)', intArg(0), 1)
+    .option('--save-every <n>', 'checkpoint every n epochs (and always at the end or on SIGINT)', intArg(1), 1)
     .option('--resume', 'continue the run in --out from its checkpoint', false)
     .action(async (flags: TrainFlags, cmd: Command) => train(flags, cmd));
   rbm
