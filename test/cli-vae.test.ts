@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { Rng } from '../src/core/rng.js';
 import { encodeIdx } from '../src/data/idx.js';
-import { writeSafetensors } from '../src/io/safetensors.js';
+import { saveCheckpoint } from '../src/io/checkpoint.js';
 import { loadVaeCheckpoint } from '../src/vae/checkpoint.js';
 import { PRESETS } from '../src/vae/presets.js';
 import { trainRun } from '../src/vae/run.js';
@@ -133,12 +133,12 @@ describe('genphys vae (CLI)', () => {
   });
 
   it('bad input: a checkpoint of another model kind → one-line error naming the file and kind', async () => {
+    saveCheckpoint(root, { kind: 'rbm', config: {}, tensors: { W: { shape: [2, 2], data: new Float32Array(4) } }, step: 0, epoch: 0 }, 'rbm');
     const f = join(root, 'rbm.safetensors');
-    writeSafetensors(f, { W: { shape: [2, 2], data: new Float32Array(4) } }, { genphys: JSON.stringify({ kind: 'rbm' }) });
     const res = await cli(['vae', 'sample', root, '--checkpoint', f, '--backend', 'cpu', '--quiet', '--out', join(root, 'never')]);
     expect(res.code).toBe(1);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
-    expect(res.stderr).toMatch(/rbm\.safetensors: is a checkpoint of kind 'rbm', not 'vae'/);
+    expect(res.stderr).toMatch(/rbm\.json: checkpoint is a 'rbm' model, expected 'vae'/);
     expect(existsSync(join(root, 'never'))).toBe(false);
   });
 
@@ -205,5 +205,8 @@ describe('interrupted training (what SIGINT triggers)', () => {
     const wi = i2.model.getWeights();
     for (const [name, w] of ws) expect(Array.from(wi.get(name)!), name).toEqual(Array.from(w));
     for (const r of [s, i1, i2]) r.model.dispose();
+    // Resuming on other data is refused, naming the checkpoint.
+    const other = { ...data, x: Float32Array.from(x, (v) => 1 - v) };
+    await expect(trainRun({ ...common, trainData: other, dir: join(root, 'intr'), resume: true })).rejects.toThrow(/checkpoint\.safetensors: was trained on other data/);
   });
 });

@@ -85,7 +85,7 @@ function checkpointPath(run: string, which: string): string {
 }
 
 function dataNameOf(stored: string | undefined): DataName {
-  const base = (stored ?? '').split('/')[0]!.replace(/-L\d+$/, '');
+  const base = (stored ?? '').replace(/-L\d+$/, '');
   if ((DATA_NAMES as readonly string[]).includes(base)) return base as DataName;
   throw new UsageError(`cannot tell which data set the run used ('${stored}')`);
 }

@@ -11,3 +11,4 @@ export * from './simulate.js';
 export * from './dataset.js';
 export * from './report.js';
 export * from './bench.js';
+export * from './rbm-pipeline.js';

@@ -43,6 +43,8 @@ export interface RbmTrainSettings {
   readonly k?: number;
   /** Minibatch size (default 50). */
   readonly batchSize?: number;
+  /** Persistent chains for PCD (default: the batch size). */
+  readonly pcdChains?: number;
   /** Learning rate (default 0.05). */
   readonly learningRate?: number;
   /** SGD momentum (default 0.5; ignored by Adam). */
@@ -137,10 +139,17 @@ export interface RbmTaskOutput {
  * and the learned biases drift to one side.
  */
 export class SymmetricSpinRBM extends BernoulliRBM {
+  /**
+   * @param nVisible - spins (L²)
+   * @param nHidden - hidden ±1 units
+   * @param rng - draws the initial weights N(0, initStd²)
+   * @param initStd - initial weight scale (default 0.1)
+   */
   constructor(nVisible: number, nHidden: number, rng: Rng, initStd = 0.1) {
     super({ nVisible, nHidden, units: 'pm1', initStd }, rng);
   }
 
+  /** Zero the biases (called by the trainer after every update). */
   project(): void {
     this.params.a!.fill(0);
     this.params.b!.fill(0);
@@ -154,6 +163,7 @@ export function resolveTrain(s: RbmTrainSettings = {}): Required<RbmTrainSetting
     method: s.method ?? 'pcd',
     k: s.k ?? 5,
     batchSize: s.batchSize ?? 50,
+    pcdChains: s.pcdChains ?? s.batchSize ?? 50,
     learningRate: s.learningRate ?? 0.05,
     momentum: s.momentum ?? 0.5,
     optimizer: s.optimizer ?? 'sgd',
@@ -240,7 +250,7 @@ export async function trainAndSampleRbm(task: RbmTask, onProgress?: (units: numb
   const rbm = tr.symmetric ? new SymmetricSpinRBM(N, tr.nHidden, root.split(0), tr.initStd) : new BernoulliRBM({ nVisible: N, nHidden: tr.nHidden, units: 'pm1', initStd: tr.initStd }, root.split(0));
   const trainer = new Trainer(
     rbm,
-    { method: tr.method, k: tr.k, batchSize: tr.batchSize, learningRate: tr.learningRate, momentum: tr.momentum, optimizer: tr.optimizer, schedule: tr.schedule, finalLrFactor: 0.01, initVisibleBias: !tr.symmetric },
+    { method: tr.method, k: tr.k, batchSize: tr.batchSize, chains: tr.pcdChains, learningRate: tr.learningRate, momentum: tr.momentum, optimizer: tr.optimizer, schedule: tr.schedule, finalLrFactor: 0.01, initVisibleBias: !tr.symmetric },
     root.split(1),
   );
   const t0 = performance.now();

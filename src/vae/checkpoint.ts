@@ -1,35 +1,29 @@
 /**
- * VAE checkpoints: one self-contained safetensors file holding the weights under
- * their flat names (`encoder.dense1.kernel`, …), the Adam moments under
- * `optimizer.m.<name>` / `optimizer.v.<name>`, and in its metadata a JSON record
- * `genphys` = { kind: 'vae', version, config, trainer counters, RNG state, data
- * fingerprint }. The file is written atomically, so an interrupted save leaves
- * the previous checkpoint intact; a human-readable copy of the JSON is written
- * next to it.
+ * VAE checkpoints in the shared genphys format (`src/io/checkpoint.ts`): a
+ * `<name>.safetensors` file with the weights under their flat names
+ * (`encoder.dense1.kernel`, …) and the Adam moments as `optimizer.m.<name>` /
+ * `optimizer.v.<name>`, plus `<name>.json` with kind 'vae', the model and
+ * training configuration, step, epoch, generator state, trainer counters and the
+ * training data's fingerprint. Both files are written atomically.
  */
-import { existsSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { CheckpointError } from '../core/errors.js';
-import { writeJsonAtomic } from '../io/atomic.js';
-import { readSafetensors, writeSafetensors, type TensorInput } from '../io/safetensors.js';
-import { VERSION } from '../version.js';
-import { Vae, parameterSpecs, type VaeConfig } from './models.js';
+import type { RngState } from '../core/rng.js';
+import { fingerprint, loadCheckpoint, saveCheckpoint, type CheckpointTensor, type DatasetFingerprint } from '../io/checkpoint.js';
+import { parameterSpecs, type Vae, type VaeConfig } from './models.js';
 import type { TrainConfig } from './presets.js';
 import type { TrainerState, VaeData } from './train.js';
 
-/** Everything a checkpoint records besides tensors. */
+/** The configuration a VAE checkpoint records. */
 export interface VaeCheckpointMeta {
-  readonly kind: 'vae';
-  readonly version: string;
   /** Preset the run started from, if any. */
   readonly preset: string | null;
   readonly model: VaeConfig;
   readonly train: TrainConfig;
   /** Seed of the run. */
   readonly seed: number;
-  /** Data set name and fingerprint ({@link dataFingerprint}) of the training data. */
-  readonly data: { readonly name: string; readonly fingerprint: string } | null;
-  /** Trainer counters and generator state (see {@link TrainerState}). */
-  readonly trainer: Omit<TrainerState, 'adamM' | 'adamV'> | null;
+  /** The training data's fingerprint, when known. */
+  readonly data: DatasetFingerprint | null;
 }
 
 /** A loaded checkpoint. */
@@ -40,82 +34,107 @@ export interface VaeCheckpoint {
   readonly trainer: TrainerState | null;
 }
 
-/** FNV-1a (32-bit) fingerprint of a data set's size and bytes, as 8 hex digits plus the shape. */
-export function dataFingerprint(data: VaeData): string {
-  const bytes = new Uint8Array(data.x.buffer, data.x.byteOffset, data.x.byteLength);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return `${data.n}x${data.dim}:${(h >>> 0).toString(16).padStart(8, '0')}`;
+/**
+ * Fingerprint of a data set (name like `fashion-mnist/train`, size, SHA-256 of
+ * its float32 values) for checkpoints.
+ */
+export function dataFingerprint(data: VaeData, name: string): DatasetFingerprint {
+  const [ds, split] = name.includes('/') ? (name.split('/', 2) as [string, string]) : [name, 'all'];
+  return fingerprint(data.x, { name: ds, split, n: data.n });
+}
+
+/** Trainer counters stored in the JSON (the moments go in the safetensors file). */
+interface TrainerCounters {
+  readonly batchInEpoch: number;
+  readonly partial: readonly [number, number, number];
+  readonly bestVal: number | null;
+  readonly badEpochs: number;
+}
+
+function nameOf(path: string): { dir: string; name: string } {
+  return { dir: dirname(path), name: basename(path).replace(/\.(safetensors|json)$/, '') };
 }
 
 /**
- * Save `model` (and optionally the trainer state) to `path` atomically, plus
- * `path` with `.json` in place of `.safetensors` for people to read.
+ * Save `model` (and optionally the trainer state) as `path` (a `.safetensors`
+ * path; the `.json` goes next to it). Atomic per file.
  */
-export function saveVaeCheckpoint(
-  path: string,
-  model: Vae,
-  meta: Omit<VaeCheckpointMeta, 'kind' | 'version' | 'model' | 'trainer'>,
-  trainer: TrainerState | null,
-): void {
-  const tensors: Record<string, TensorInput> = {};
-  for (const s of parameterSpecs(model.config)) tensors[s.name] = { shape: s.shape, data: model.params.get(s.name)!.dataSync() as Float32Array };
-  let trainerMeta: VaeCheckpointMeta['trainer'] = null;
+export function saveVaeCheckpoint(path: string, model: Vae, meta: VaeCheckpointMeta, trainer: TrainerState | null): void {
+  const tensors: Record<string, CheckpointTensor> = {};
+  const specs = parameterSpecs(model.config);
+  for (const s of specs) tensors[s.name] = { shape: s.shape, data: model.params.get(s.name)!.dataSync() as Float32Array };
   if (trainer) {
-    for (const s of parameterSpecs(model.config)) {
+    for (const s of specs) {
       tensors[`optimizer.m.${s.name}`] = { shape: s.shape, data: trainer.adamM.get(s.name)! };
       tensors[`optimizer.v.${s.name}`] = { shape: s.shape, data: trainer.adamV.get(s.name)! };
     }
-    const { adamM: _m, adamV: _v, ...rest } = trainer;
-    trainerMeta = rest;
   }
-  const full: VaeCheckpointMeta = { kind: 'vae', version: VERSION, model: model.config, trainer: trainerMeta, ...meta };
-  writeSafetensors(path, tensors, { genphys: JSON.stringify(full) });
-  writeJsonAtomic(path.replace(/\.safetensors$/, '') + '.json', full);
+  const counters: TrainerCounters | null = trainer
+    ? { batchInEpoch: trainer.batchInEpoch, partial: trainer.partial, bestVal: trainer.bestVal, badEpochs: trainer.badEpochs }
+    : null;
+  const { dir, name } = nameOf(path);
+  saveCheckpoint(
+    dir,
+    {
+      kind: 'vae',
+      config: { preset: meta.preset, model: meta.model, train: meta.train, seed: meta.seed },
+      tensors,
+      step: trainer?.step ?? 0,
+      epoch: trainer?.epoch ?? 0,
+      optimizer: { name: 'adam', lr: meta.train.lr, beta1: meta.train.adamBeta1, beta2: meta.train.adamBeta2, eps: meta.train.adamEps, trainer: counters },
+      ...(trainer ? { rng: trainer.rng } : {}),
+      ...(meta.data ? { dataset: meta.data } : {}),
+    },
+    name,
+  );
 }
 
 /**
- * Load a VAE checkpoint.
- * @throws CheckpointError (one line, naming the file) when it is missing, not a VAE
- *   checkpoint (e.g. an RBM's), or lacks a tensor
+ * Load a VAE checkpoint (`.safetensors` or `.json` path, or a run directory).
+ * @throws CheckpointError (one line, naming the file) when it is missing, corrupt,
+ *   of another model kind (e.g. an RBM's), or lacks a tensor
  */
 export function loadVaeCheckpoint(path: string): VaeCheckpoint {
-  if (!existsSync(path)) throw new CheckpointError(path, 'no such checkpoint');
-  const st = readSafetensors(path);
-  const raw = st.metadata['genphys'];
-  let meta: VaeCheckpointMeta;
+  const ck = loadCheckpoint(path, { kind: 'vae' });
+  const cfg = ck.config as unknown as Omit<VaeCheckpointMeta, 'data'>;
+  let specs;
   try {
-    meta = JSON.parse(raw ?? 'null') as VaeCheckpointMeta;
-  } catch {
-    throw new CheckpointError(path, 'metadata "genphys" is not valid JSON');
+    specs = parameterSpecs(cfg.model);
+  } catch (err) {
+    throw new CheckpointError(ck.path, `bad model config (${(err as Error).message})`);
   }
-  if (!meta || typeof meta !== 'object') throw new CheckpointError(path, 'not a genphys checkpoint (no "genphys" metadata)');
-  if (meta.kind !== 'vae') throw new CheckpointError(path, `is a checkpoint of kind '${String(meta.kind)}', not 'vae'`);
+  const opt = (ck.optimizer ?? {}) as { trainer?: TrainerCounters | null };
+  const counters = opt.trainer ?? null;
+  const get = (name: string, n: number): Float32Array => {
+    const t = ck.tensors[name];
+    if (!t) throw new CheckpointError(ck.weightsPath, `missing tensor '${name}'`);
+    if (t.data.length !== n) throw new CheckpointError(ck.weightsPath, `tensor '${name}' has ${t.data.length} values, the config needs ${n}`);
+    return t.data;
+  };
   const weights = new Map<string, Float32Array>();
   const adamM = new Map<string, Float32Array>();
   const adamV = new Map<string, Float32Array>();
-  let specs;
-  try {
-    specs = parameterSpecs(meta.model);
-  } catch (err) {
-    throw new CheckpointError(path, `bad model config (${(err as Error).message})`);
-  }
-  const get = (name: string): Float32Array => {
-    const t = st.tensors[name];
-    if (!t) throw new CheckpointError(path, `missing tensor '${name}'`);
-    if (!(t.data instanceof Float32Array)) throw new CheckpointError(path, `tensor '${name}' is ${t.dtype}, expected F32`);
-    return t.data;
-  };
   for (const s of specs) {
-    const w = get(s.name);
     const n = s.shape.reduce((a, b) => a * b, 1);
-    if (w.length !== n) throw new CheckpointError(path, `tensor '${s.name}' has ${w.length} values, the config needs ${n}`);
-    weights.set(s.name, w);
-    if (meta.trainer) {
-      adamM.set(s.name, get(`optimizer.m.${s.name}`));
-      adamV.set(s.name, get(`optimizer.v.${s.name}`));
+    weights.set(s.name, get(s.name, n));
+    if (counters) {
+      adamM.set(s.name, get(`optimizer.m.${s.name}`, n));
+      adamV.set(s.name, get(`optimizer.v.${s.name}`, n));
     }
   }
-  const trainer: TrainerState | null = meta.trainer ? { ...meta.trainer, adamM, adamV } : null;
-  return { meta, weights, trainer };
+  if (counters && !ck.rng) throw new CheckpointError(ck.path, 'has trainer state but no generator state');
+  const trainer: TrainerState | null = counters
+    ? {
+        epoch: ck.epoch,
+        step: ck.step,
+        rng: ck.rng as RngState,
+        batchInEpoch: counters.batchInEpoch,
+        partial: counters.partial,
+        bestVal: counters.bestVal,
+        badEpochs: counters.badEpochs,
+        adamM,
+        adamV,
+      }
+    : null;
+  return { meta: { ...cfg, data: ck.dataset ?? null }, weights, trainer };
 }

@@ -66,14 +66,15 @@ export interface TrainRunResult {
 export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
   const ckptPath = join(opts.dir, RUN_FILES.checkpoint);
   const metricsPath = join(opts.dir, RUN_FILES.metrics);
-  const fingerprint = dataFingerprint(opts.trainData);
+  const fingerprint = dataFingerprint(opts.trainData, opts.dataName);
   let model: Vae;
   let trainer: VaeTrainer;
   let history: EpochMetrics[] = [];
   if (opts.resume) {
     const ck = loadVaeCheckpoint(ckptPath);
-    if (ck.meta.data && ck.meta.data.fingerprint !== fingerprint) {
-      throw new CheckpointError(ckptPath, `was trained on data ${ck.meta.data.name} (${ck.meta.data.fingerprint}), not ${opts.dataName} (${fingerprint})`);
+    const was = ck.meta.data;
+    if (was && (was.sha256 !== fingerprint.sha256 || was.n !== fingerprint.n)) {
+      throw new CheckpointError(ckptPath, `was trained on other data (${was.name}/${was.split}, n = ${was.n}, sha256 ${was.sha256.slice(0, 12)}…), not ${opts.dataName} (n = ${fingerprint.n}, sha256 ${fingerprint.sha256.slice(0, 12)}…)`);
     }
     if (!ck.trainer) throw new CheckpointError(ckptPath, 'has no trainer state to resume from');
     model = Vae.fromWeights(ck.meta.model, ck.weights);
@@ -96,7 +97,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
     saveVaeCheckpoint(
       path,
       model,
-      { preset: opts.preset, train: cfg, seed: opts.seed, data: { name: opts.dataName, fingerprint } },
+      { preset: opts.preset, model: model.config, train: cfg, seed: opts.seed, data: fingerprint },
       withTrainer ? trainer.getState() : null,
     );
   const writeMetrics = () => writeFileAtomic(metricsPath, history.map((m) => JSON.stringify(m) + '\n').join(''));
