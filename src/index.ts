@@ -2,7 +2,7 @@
  * genphys: generative modelling for the physical sciences.
  *
  * The package entry re-exports each module's public API under a namespace, so
- * names stay unambiguous (`ebm.BernoulliRBM`, `physics.kaufmanLogZ`, …). The
+ * names stay unambiguous (`ebm.BernoulliRBM`, `physics.kaufmanSquare`, …). The
  * seeded generator and the error types are exported at the top level.
  */
 export { Rng, type RngState } from './core/rng.js';

@@ -358,7 +358,7 @@ export function register(program: Command): void {
     .option('--exact-every <n>', 'exact log-likelihood every n epochs when a layer has ≤ 20 units (0: never)', intArg(0), 1)
     .option('--grid-every <n>', 'write chain and filter grids every n epochs (0: only at the end)', intArg(0), 1)
     .option('--save-every <n>', 'checkpoint every n epochs (and always at the end or on SIGINT)', intArg(1), 1)
-    .option('--resume', 'continue the run in --out from its checkpoint', false)
+    .option('--resume', 'continue the run in --out from its checkpoint (training options come from the checkpoint)', false)
     .action(async (flags: TrainFlags, cmd: Command) => train(flags, cmd));
   rbm
     .command('sample')
