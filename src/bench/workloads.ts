@@ -79,7 +79,7 @@ export function rbmCd1Kernels(k: Kernels, seed: number): PreparedWorkload {
   };
 }
 
-/** CD-1 expressed with tfjs ops on the active backend (fused matmul + sigmoid, uniforms from our Rng). */
+/** CD-1 expressed with tfjs ops on the active backend (matMul + bias + sigmoid, uniforms from our Rng). */
 export function rbmCd1Tf(seed: number): PreparedWorkload {
   const nv = 784;
   const nh = 500;
@@ -95,14 +95,15 @@ export function rbmCd1Tf(seed: number): PreparedWorkload {
   const u1 = new Float32Array(B * nh);
   const u2 = new Float32Array(B * nv);
   return {
-    impl: 'tfjs ops (fused matMul+sigmoid, uniforms from Rng)',
+    impl: 'tfjs ops (matMul+sigmoid, uniforms from Rng)',
     step() {
       rng.fillUniform(u1);
       rng.fillUniform(u2);
       tf.tidy(() => {
         const ph0 = tf.fused.matMul({ a: v0, b: W, bias: bh, activation: 'sigmoid' });
         const h0 = tf.cast(tf.less(tf.tensor2d(u1, [B, nh]), ph0), 'float32');
-        const pv1 = tf.fused.matMul({ a: h0, b: W, transposeB: true, bias: bv, activation: 'sigmoid' });
+        // h0·Wᵀ unfused: the engine then picks the cheaper transpose (h0 is smaller than W).
+        const pv1 = tf.sigmoid(tf.add(tf.matMul(h0, W, false, true), bv));
         const v1 = tf.cast(tf.less(tf.tensor2d(u2, [B, nv]), pv1), 'float32');
         const ph1 = tf.fused.matMul({ a: v1, b: W, bias: bh, activation: 'sigmoid' });
         // v0ᵀ·ph0 − v1ᵀ·ph1 as one product of stacked batches.

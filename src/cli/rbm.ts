@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { writeSpinText } from '../data/index.js';
+import { getKernels } from '../engine/index.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import {
   BernoulliRBM,
@@ -155,6 +156,7 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
       model: { kind: model.kind, ...model.config },
       train: trainer.options,
       epochs: flags.epochs,
+      kernels: `${getKernels().name} (${getKernels().blas})`,
     },
     g.quiet,
   );

@@ -301,6 +301,12 @@ function summarise(logw: Float64Array, logZBase: number, sign: 1 | -1, steps: nu
  * accumulates log w += F_{β_{k−1}}(v) − F_{β_k}(v), with Gibbs transitions at
  * β_k in between. E[w] = Z/Z_A, so log Ẑ is a stochastic lower bound on log Z
  * (Jensen) whose bias shrinks with more β's.
+ *
+ * Failure mode: when the model puts most of its mass on a mode that the base
+ * model and the early intermediate distributions never visit (common after long
+ * PCD training), every run misses it, the weights look well behaved (small
+ * standard error, decent ESS) and log Ẑ is far too low. Run {@link reverseAis}
+ * from {@link exactSamples} (or long chains) to get the other side of the bracket.
  */
 export function ais(model: EnergyModel, rng: Rng, opts: AISOptions = {}): AISResult {
   const betas = resolveBetas(opts);
