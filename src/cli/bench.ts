@@ -74,13 +74,10 @@ function collect(value: string, prev: WorkloadName[] | undefined): WorkloadName[
 }
 
 /**
- * Register the `bench` command. It also accepts `--backend all`, so it widens
- * the root program's `--backend` choices with 'all' (other commands reject it
- * when they initialise their backend).
+ * Register the `bench` command. It accepts the root option `--backend all`
+ * (other commands reject 'all' when they initialise their backend).
  */
 export function register(program: Command): void {
-  const root = program.options.find((opt) => opt.long === '--backend');
-  if (root?.argChoices && !root.argChoices.includes('all')) root.choices([...root.argChoices, 'all']);
   program
     .command('bench')
     .description('time the benchmark workloads (median and min ms per step); --backend all runs every available backend')

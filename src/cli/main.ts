@@ -20,7 +20,7 @@ export function buildProgram(): Command {
     .description('Generative models for the physical sciences: RBMs, Ising thermodynamics, VAEs.')
     .version(VERSION)
     .option('--seed <n>', 'seed for every random stream', intArg(0, 2 ** 53), 0)
-    .addOption(new Option('--backend <name>', 'tensor backend').choices(['auto', 'native', 'wasm', 'cpu']).default('auto'))
+    .addOption(new Option('--backend <name>', "tensor backend ('all' only for bench)").choices(['auto', 'native', 'wasm', 'cpu', 'all']).default('auto'))
     .option('--out <path>', 'output directory (or file) for artifacts')
     .option('--quiet', 'no progress bars or chatter', false)
     .showHelpAfterError('(add --help for usage)')
