@@ -6,7 +6,8 @@ import { Rng } from '../src/core/rng.js';
 import { main } from '../src/cli/main.js';
 import { exactLogProbabilities, exactSquare } from '../src/physics/exact.js';
 import { isingModel } from '../src/physics/lattice.js';
-import { SymmetricSpinRBM, comparisonTables, exactRbmKL, runRbmPipeline } from '../src/physics/rbm-pipeline.js';
+import { SymmetricSpinRBM, comparisonTables, exactRbmKL, runRbmPipeline, trainAndSampleRbm } from '../src/physics/rbm-pipeline.js';
+import { simulateTemperatures } from '../src/physics/simulate.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'genphys-rbm-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -74,6 +75,39 @@ describe('RBM learns the thermodynamics of the 4×4 Ising model (reduced Torlai�
     const { markdown, csv } = comparisonTables(rows);
     expect(markdown.split('\n')[0]).toContain('e RBM');
     expect(csv.trim().split('\n')).toHaveLength(3);
+  });
+});
+
+describe('RBM observables come from an unbiased sampler', () => {
+  // Separates sampling bias from training bias: the Gibbs-sampled ⟨e⟩ of a trained 4×4 RBM must
+  // equal its exact ⟨e⟩ = Σ_v q(v) e(v), q ∝ e^{−F(v)} by enumerating all 2^16 states, within
+  // 4 standard errors (the binning error includes the chains' τ_int). Chains start from
+  // training configurations, so an under-converged sampler at T = 3 would show up here.
+  it('sampled ⟨e⟩ of a trained RBM at T = 3 agrees with its enumerated ⟨e⟩', async () => {
+    const T = 3;
+    const [mc] = await simulateTemperatures([T], { L: 4, algorithm: 'wolff', chains: 2, burnIn: 100, sweeps: 5000, sampleEvery: 5 }, new Rng(5), { workers: 0 });
+    const out = await trainAndSampleRbm({
+      L: 4, T, spins: mc!.samples, train: { nHidden: 16, epochs: 10 }, sample: { chains: 100, burnIn: 200, steps: 1000 }, rng: new Rng(6).getState(), exactKL: false,
+    });
+    const model = isingModel({ L: 4 });
+    const rbm = new SymmetricSpinRBM(16, 16, new Rng(0), 0);
+    rbm.params.W!.set(out.params.W);
+    const N = 16, total = 2 ** N;
+    const v = new Float32Array(total * N);
+    for (let c = 0; c < total; c++) for (let i = 0; i < N; i++) v[c * N + i] = (c >>> i) & 1 ? 1 : -1;
+    const f = rbm.freeEnergy(v);
+    let fmin = Infinity;
+    for (const x of f) fmin = Math.min(fmin, x);
+    let z = 0, ez = 0;
+    for (let c = 0; c < total; c++) {
+      let b = 0;
+      for (let i = 0; i < N; i++) b += v[c * N + i]! * (v[c * N + model.nbr[4 * i]!]! + v[c * N + model.nbr[4 * i + 2]!]!);
+      const w = Math.exp(-(f[c]! - fmin));
+      z += w;
+      ez += (w * -b) / N;
+    }
+    expect(out.thermo.energy.error).toBeGreaterThan(0);
+    expect(Math.abs(out.thermo.energy.value - ez / z)).toBeLessThan(4 * out.thermo.energy.error);
   });
 });
 

@@ -189,7 +189,7 @@ export function register(program: Command): void {
     .option('--method <m>', 'cd or pcd', choiceArg(['cd', 'pcd'] as const), 'pcd')
     .option('--k <n>', 'Gibbs steps per update', intArg(1, 1000), 5)
     .option('--batch <n>', 'minibatch size', intArg(1), 50)
-    .option('--lr <x>', 'learning rate', floatArg(0, Infinity, { min: true }), 0.05)
+    .option('--lr <x>', 'learning rate', floatArg(0, Infinity, { min: true }), 0.02)
     .option('--momentum <x>', 'SGD momentum', floatArg(0, 1, { max: true }), 0.5)
     .option('--optimizer <o>', 'sgd or adam', choiceArg(['sgd', 'adam'] as const), 'sgd')
     .option('--epochs <n>', 'epochs per temperature', intArg(1), 200)

@@ -24,7 +24,9 @@ export {
   exactSamples,
   exactVisibleLogProbs,
   fillConfigurations,
+  hiddenAis,
   logMeanExp,
+  modelRateBias,
   reverseAis,
   visibleStateIndex,
   type AISOptions,
@@ -32,6 +34,7 @@ export {
   type BetaScheduleKind,
   type EnumeratedLayer,
   type ExactOptions,
+  type ModelRateOptions,
 } from './partition.js';
 export { freeEnergyGap, logLikelihood, meanFreeEnergy, pseudoLikelihood, reconstructionError, type PseudoLikelihoodOptions } from './metrics.js';
 export { gibbsSample, type GibbsDiagnostics } from './samplers/gibbs.js';

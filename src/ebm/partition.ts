@@ -238,8 +238,11 @@ export interface AISOptions {
   /** Number of independent AIS runs (default 100). */
   readonly runs?: number;
   /**
-   * Base-rate visible biases (e.g. `model.baseRateBias(data)`); default zeros
-   * (the uniform distribution for binary units). Gaussian models need one.
+   * Base-model visible biases; default zeros (the uniform distribution for
+   * binary units). Gaussian models need one. Prefer {@link modelRateBias} (the
+   * model's own marginals) over `model.baseRateBias(data)`: a well-trained
+   * model can sit far from the data's marginals, and then the data base rate
+   * makes AIS miss the dominant mode (see {@link ais}).
    */
   readonly baseBias?: Float32Array | null;
   /** Gibbs steps per intermediate distribution (default 1). */
@@ -305,8 +308,14 @@ function summarise(logw: Float64Array, logZBase: number, sign: 1 | -1, steps: nu
  * Failure mode: when the model puts most of its mass on a mode that the base
  * model and the early intermediate distributions never visit (common after long
  * PCD training), every run misses it, the weights look well behaved (small
- * standard error, decent ESS) and log Ẑ is far too low. Run {@link reverseAis}
- * from {@link exactSamples} (or long chains) to get the other side of the bracket.
+ * standard error, decent ESS) and log Ẑ is far too low. This is the path, not
+ * numerics: an independent float64 AIS misses the same mode. The remedy is a
+ * base model that overlaps the model: pass `baseBias: modelRateBias(model, rng)`
+ * (the model's own marginals) instead of the data's base rate; on the 784×16
+ * Fashion-MNIST RBM after 50 epochs of PCD-1 that moves log Ẑ from 395.8 to
+ * 415.92 (exact 415.98); {@link hiddenAis} needs no base model at all. Run
+ * {@link reverseAis} from {@link exactSamples} (or long chains) to get the
+ * other side of the bracket.
  */
 export function ais(model: EnergyModel, rng: Rng, opts: AISOptions = {}): AISResult {
   const betas = resolveBetas(opts);
@@ -368,4 +377,120 @@ export function reverseAis(model: EnergyModel, start: Float32Array, rng: Rng, op
       }
   }
   return summarise(logw, logZA, -1, K);
+}
+
+/** Options of {@link modelRateBias}. */
+export interface ModelRateOptions {
+  /** Number of model samples whose smoothed marginals define the base model (default 10000 exact samples, or the rows of `start`). */
+  readonly samples?: number;
+  /**
+   * Starts of Gibbs chains (rows × nVisible: persistent chains, or data) used
+   * when no layer can be enumerated; required then. Ignored when exact samples exist.
+   */
+  readonly start?: Float32Array;
+  /** Block-Gibbs steps run from `start` before the marginals are taken (default 1000). */
+  readonly burnIn?: number;
+  /** Largest layer enumerated for exact samples (default 24). */
+  readonly maxUnits?: number;
+}
+
+/**
+ * Base-rate visible biases fitted to the MODEL's own marginals instead of the
+ * data's (the base-rate model of Salakhutdinov & Murray 2008, §4.1, applied to
+ * model samples): `model.baseRateBias(samples)`, with exact samples from
+ * {@link exactSamples} when a layer can be enumerated and otherwise the ends of
+ * `burnIn` block-Gibbs steps from `start`.
+ *
+ * Why: AIS along the geometric path is only accurate when the base model
+ * overlaps the model. After long PCD training an RBM can put almost all of its
+ * mass on visible patterns whose marginals differ strongly from the data's
+ * (784×16 Fashion-MNIST, 50 epochs: one hidden state holds 72% of the mass);
+ * from the data base rate the intermediate distributions then undergo a
+ * first-order transition that Gibbs chains cannot follow and every run
+ * misses the dominant mode: log Ẑ is 10–20 nats low with a tiny standard
+ * error. From the model's marginals the same AIS is within 0.1 nats.
+ * Any base is valid (AIS stays unbiased for Z); this one only makes it efficient.
+ * The Gibbs route is only as good as the chains' mixing: on that model 1000
+ * steps from 1000 data rows, or the checkpoint's 100 persistent PCD chains,
+ * still miss the dominant mode (log Ẑ 404.4 and 396.3). Without exact samples,
+ * prefer {@link hiddenAis} when the hidden layer is small.
+ */
+export function modelRateBias(model: EnergyModel, rng: Rng, opts: ModelRateOptions = {}): Float32Array {
+  const maxUnits = opts.maxUnits ?? 24;
+  let samples: Float32Array;
+  if (enumerableLayer(model, maxUnits)) {
+    const n = opts.samples ?? 10000;
+    assertShape(Number.isInteger(n) && n >= 1, `samples must be a positive integer, got ${n}`);
+    samples = exactSamples(model, n, rng, { maxUnits });
+  } else {
+    const start = opts.start;
+    if (!start) throw new ShapeError('a model-rate base needs chain starts (start) when no layer can be enumerated');
+    const rows = start.length / model.nVisible;
+    assertShape(Number.isInteger(rows) && rows >= 1, `start has ${start.length} entries, not a positive multiple of ${model.nVisible}`);
+    const n = Math.min(opts.samples ?? rows, rows);
+    const burnIn = opts.burnIn ?? 1000;
+    assertShape(Number.isInteger(burnIn) && burnIn >= 0, `burnIn must be a non-negative integer, got ${burnIn}`);
+    samples = burnIn > 0 ? model.gibbs(start.subarray(0, n * model.nVisible), rng, burnIn) : Float32Array.from(start.subarray(0, n * model.nVisible));
+  }
+  return model.baseRateBias(samples);
+}
+
+/**
+ * AIS in the hidden space (Neal 2001, with the visible layer summed out
+ * analytically): the path p_β(h) ∝ exp(−β·G(h)) from the uniform distribution
+ * over binary hiddens (log Z_A = nHidden·log 2) to the model's exact hidden
+ * marginal, where exp(−G(h)) = Σ_v exp(−E(v, h)) (for {0,1} units
+ * p*(h) = exp(bᵀh) ∏_i (1 + exp(a_i + W_iᵀh))). Each run accumulates
+ * log w += −(β_k − β_{k−1})·G(h) and moves by `stepsPerBeta` sweeps (default 1)
+ * of nHidden heat-bath single-site flips at β_k, each at a uniformly drawn site.
+ * When `betas` is a number and no `schedule` is given, β_k = (k/K)².
+ *
+ * Use it when the hidden layer is small (tens of units; each flip costs one
+ * O(nVisible·nHidden) free-energy evaluation per run): it has no base model to
+ * mis-fit and no 784-dimensional chain to get stuck, and on the 784×16
+ * Fashion-MNIST RBMs where the visible-space AIS from the data base rate is
+ * 20 nats low it is within 0.1 nats with 1000 β's. `baseBias` is ignored.
+ */
+export function hiddenAis(model: EnergyModel, rng: Rng, opts: AISOptions = {}): AISResult {
+  const states = unitStates(model.hiddenUnits);
+  if (!states) throw new ShapeError('hidden-space AIS needs binary hidden units');
+  const b = opts.betas ?? 1000;
+  // Default schedule β_k = (k/K)²: dense near β = 0, where |ΔG|·Δβ is largest.
+  const betas = resolveBetas(typeof b === 'number' && !opts.schedule ? { betas: betaSchedule(b, 'linear').map((x) => x * x) } : { ...opts, betas: b });
+  const R = opts.runs ?? 100;
+  assertShape(Number.isInteger(R) && R >= 1, `runs must be a positive integer, got ${R}`);
+  const sweeps = opts.stepsPerBeta ?? 1;
+  assertShape(Number.isInteger(sweeps) && sweeps >= 1, `stepsPerBeta must be a positive integer, got ${sweeps}`);
+  const nh = model.nHidden;
+  const [s0, s1] = states;
+  const h = new Float32Array(R * nh);
+  for (let i = 0; i < h.length; i++) h[i] = rng.uniform() < 0.5 ? s1 : s0;
+  const g = model.freeEnergyHiddens(h);
+  const prop = new Float32Array(R * nh);
+  const site = new Int32Array(R);
+  const logw = new Float64Array(R);
+  const K = betas.length - 1;
+  for (let k = 1; k <= K; k++) {
+    const beta = betas[k]!;
+    const dBeta = beta - betas[k - 1]!;
+    for (let r = 0; r < R; r++) logw[r]! -= dBeta * g[r]!;
+    if (k === K) break;
+    for (let s = 0; s < sweeps * nh; s++) {
+      prop.set(h);
+      for (let r = 0; r < R; r++) {
+        const j = rng.int(nh);
+        site[r] = j;
+        prop[r * nh + j] = prop[r * nh + j] === s1 ? s0 : s1;
+      }
+      const gp = model.freeEnergyHiddens(prop);
+      for (let r = 0; r < R; r++) {
+        // Heat bath: accept with probability p_β(h')/(p_β(h) + p_β(h')) = σ(β·(G(h) − G(h'))).
+        if (rng.uniform() * (1 + Math.exp(-beta * (g[r]! - gp[r]!))) < 1) {
+          h[r * nh + site[r]!] = prop[r * nh + site[r]!]!;
+          g[r] = gp[r]!;
+        }
+      }
+    }
+  }
+  return summarise(logw, nh * Math.LN2, 1, K);
 }
