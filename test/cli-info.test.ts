@@ -8,20 +8,9 @@ import { cpus } from 'node:os';
 import { main } from '../src/cli/main.js';
 import { VERSION } from '../src/version.js';
 import { nativeStatus } from '../src/engine/backend.js';
+import { captureOutput } from './cli-helpers.js';
 
-function capture(): { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  return { out: () => out, err: () => err };
-}
+const capture = captureOutput;
 
 afterEach(() => {
   vi.restoreAllMocks();

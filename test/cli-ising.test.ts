@@ -1,28 +1,16 @@
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
 import { loadIsingDataset, loadSpinConfigurations, parseTemperatures } from '../src/physics/dataset.js';
 import { DataFormatError, UsageError } from '../src/core/errors.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
+import { runCli } from './cli-helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'genphys-ising-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Run the CLI in-process, capturing stderr; returns exit code and stderr text. */
-async function run(args: string[]): Promise<{ code: number; err: string; out: string }> {
-  let err = '', out = '';
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  try {
-    const code = await main(args);
-    return { code, err, out };
-  } finally {
-    e.mockRestore();
-    o.mockRestore();
-  }
-}
+const run = runCli;
 
 describe('genphys ising sample', () => {
   const dir = join(tmp, 'ds');

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
 import { Rng } from '../src/core/rng.js';
 import { encodeIdx } from '../src/data/idx.js';
 import { saveCheckpoint } from '../src/io/checkpoint.js';
@@ -11,6 +10,7 @@ import { loadVaeCheckpoint } from '../src/vae/checkpoint.js';
 import { PRESETS } from '../src/vae/presets.js';
 import { trainRun } from '../src/vae/run.js';
 import type { VaeData } from '../src/vae/train.js';
+import { runCli } from './cli-helpers.js';
 
 let root: string;
 
@@ -39,23 +39,8 @@ function writeIdxData(dir: string, nTrain: number, nTest: number, side = 28): vo
 }
 
 async function cli(args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
-  let stderr = '';
-  let stdout = '';
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    stderr += String(s);
-    return true;
-  });
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    stdout += String(s);
-    return true;
-  });
-  try {
-    const code = await main(args);
-    return { code, stderr, stdout };
-  } finally {
-    e.mockRestore();
-    o.mockRestore();
-  }
+  const r = await runCli(args);
+  return { code: r.code, stderr: r.err, stdout: r.out };
 }
 
 const small = ['--preset', 'torch-mlp', '--hidden', '24', '--latent', '2', '--batch', '16', '--backend', 'cpu'];

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { DEBIAN_FASHION_MNIST_DIR } from '../src/data/datasets.js';
 import { writeSyntheticDataset } from './fixtures/data/synth.js';
+import { runCli } from './cli-helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'genphys-data-cli-'));
 const haveFashion = existsSync(join(DEBIAN_FASHION_MNIST_DIR, 'train-images-idx3-ubyte.gz'));
@@ -36,25 +36,7 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-/** Run the CLI, capturing stdout and stderr. */
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+const run = runCli;
 
 function pngSize(path: string): [number, number] {
   const png = PNG.sync.read(readFileSync(path));

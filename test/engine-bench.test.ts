@@ -11,24 +11,13 @@ import { initBackend } from '../src/engine/backend.js';
 import { jsKernels } from '../src/engine/js-kernels.js';
 import { Rng } from '../src/core/rng.js';
 import { rms } from './engine-helpers.js';
+import { captureOutput } from './cli-helpers.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
-function capture(): { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  return { out: () => out, err: () => err };
-}
+const capture = captureOutput;
 
 describe('bench harness', () => {
   it('workload names match the peer script exactly', () => {

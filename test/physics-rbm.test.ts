@@ -1,13 +1,13 @@
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../src/core/rng.js';
-import { main } from '../src/cli/main.js';
 import { exactLogProbabilities, exactSquare } from '../src/physics/exact.js';
 import { isingModel } from '../src/physics/lattice.js';
 import { SymmetricSpinRBM, comparisonTables, exactRbmKL, runRbmPipeline, trainAndSampleRbm } from '../src/physics/rbm-pipeline.js';
 import { simulateTemperatures } from '../src/physics/simulate.js';
+import { runCli } from './cli-helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'genphys-rbm-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -112,17 +112,7 @@ describe('RBM observables come from an unbiased sampler', () => {
 });
 
 describe('CLI: ising rbm and demo', () => {
-  async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '', err = '';
-    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-    try {
-      return { code: await main(args), out, err };
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-    }
-  }
+  const run = runCli;
 
   it('demo writes the table (md, csv), the plot (svg) and results.json', async () => {
     const dir = join(tmp, 'demo');
