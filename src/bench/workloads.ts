@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng.js';
 import type { Kernels } from '../engine/kernels.js';
+import { NativeAdamOptimizer, adamOptimizer } from '../engine/native-backend.js';
 
 /** Workload names, in the peer's order. */
 export const WORKLOADS = ['rbm-cd1-784x500-b128', 'vae-mlp-784-400-20-b128', 'vae-conv-keras-b128', 'sgemm-512'] as const;
@@ -141,11 +142,18 @@ interface VaeParts {
   latent: number;
 }
 
-function vaeStep(parts: VaeParts, seed: number, impl: string): PreparedWorkload {
+/**
+ * One Adam step as genphys trains: tfjs layers for the model, and genphys's
+ * `adamOptimizer` — tf.train.adam's update, in one native pass per variable on
+ * the native backend (as PyTorch's Adam updates all parameters in a few fused
+ * loops), tf.train.adam itself elsewhere.
+ */
+function vaeStep(parts: VaeParts, seed: number): PreparedWorkload {
   const { encoder, decoder, x, latent } = parts;
   const rng = new Rng(seed + 1);
   const vars = [...encoder.trainableWeights, ...decoder.trainableWeights].map((w) => w.read() as tf.Variable);
-  const opt = tf.train.adam(1e-3);
+  const opt = adamOptimizer(1e-3);
+  const impl = opt instanceof NativeAdamOptimizer ? 'tfjs layers + native fused Adam' : 'tfjs layers + tf.train.adam';
   const eps = new Float32Array(B * latent);
   return {
     impl,
@@ -188,7 +196,7 @@ export function vaeMlp(seed: number): PreparedWorkload {
     layers: [tf.layers.dense({ inputShape: [20], units: 400, activation: 'relu' }), tf.layers.dense({ units: 784 })],
   });
   const x = tf.tensor2d(binaryImages(B * 784, 0.3, rng), [B, 784]);
-  return vaeStep({ encoder, decoder, x, latent: 20 }, seed, 'tfjs layers + tf.train.adam');
+  return vaeStep({ encoder, decoder, x, latent: 20 }, seed);
 }
 
 /** The Keras-example convolutional VAE (latent 2), one Adam step. */
@@ -212,7 +220,7 @@ export function vaeConvKeras(seed: number): PreparedWorkload {
     ],
   });
   const x = tf.tensor4d(binaryImages(B * 784, 0.3, rng), [B, 28, 28, 1]);
-  return vaeStep({ encoder, decoder, x, latent: 2 }, seed, 'tfjs layers + tf.train.adam');
+  return vaeStep({ encoder, decoder, x, latent: 2 }, seed);
 }
 
 /** 512×512 @ 512×512 with the active backend's matMul (all genphys backends compute synchronously). */

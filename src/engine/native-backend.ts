@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConvGeometry, NativeAddon } from './native.js';
 import { BINARY, UNARY, nativeAddon } from './native.js';
+import { BufferPool, attachPool } from './buffer-pool.js';
 
 export { nativeLoadError } from './native.js';
 
@@ -52,6 +53,20 @@ function f32(backend: CpuStorage, t: TensorInfo): Float32Array | null {
     return w;
   }
   return null;
+}
+
+/** Each native backend instance's pool of output buffers (see buffer-pool.ts). */
+const pools = new WeakMap<object, BufferPool>();
+
+/** An output buffer of `n` floats for a kernel on `backend`; contents unspecified, the kernel writes all of it. */
+function outBuf(backend: object, n: number): Float32Array {
+  const pool = pools.get(backend);
+  return pool ? pool.alloc(n) : new Float32Array(n);
+}
+
+/** The buffer pool of the active native backend, or undefined (for diagnostics and tests). */
+export function nativeBufferPool(): BufferPool | undefined {
+  return tf.getBackend() === NATIVE_BACKEND ? pools.get(tf.backend()) : undefined;
 }
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -107,7 +122,7 @@ function matMul(
   const batchA = sizeOf(a.shape.slice(0, -2));
   const batchB = sizeOf(b.shape.slice(0, -2));
   if ((batchA !== 1 && batchA !== batch) || (batchB !== 1 && batchB !== batch)) return null;
-  const values = new Float32Array(batch * M * N);
+  const values = outBuf(backend, batch * M * N);
   addon.batchMatMul(av, bv, values, batch, batchA, batchB, M, N, Ka, transA, transB);
   const out = backend.makeTensorInfo([...batchShape, M, N], 'float32', values);
   return { out, values, rows: batch * M, cols: N };
@@ -206,7 +221,7 @@ function overrides(addon: NativeAddon): Record<string, (p: KernelParams) => Tens
     }
     const info = convInfo(x.shape, filter.shape, at, (at['dilations'] as number | [number, number] | undefined) ?? 1);
     if (!info) return null;
-    const values = new Float32Array(sizeOf(info.outShape));
+    const values = outBuf(be(p), sizeOf(info.outShape));
     addon.conv2d(xv, fv, values, convGeometry(info));
     if (fused && (bv || act !== 0)) {
       addon.biasAct(values, values.length / info.outChannels, info.outChannels, bv, act, Number(at['leakyreluAlpha'] ?? 0.2));
@@ -226,7 +241,7 @@ function overrides(addon: NativeAddon): Record<string, (p: KernelParams) => Tens
     const inputShape = at['inputShape'] as number[];
     const info = convInfo(inputShape, filter.shape, at, 1);
     if (!info) return null;
-    const values = new Float32Array(sizeOf(inputShape));
+    const values = outBuf(be(p), sizeOf(inputShape));
     addon.conv2dBackpropInput(dyv, fv, values, convGeometry(info));
     return be(p).makeTensorInfo(info.inShape.slice(), 'float32', values);
   };
@@ -241,7 +256,7 @@ function overrides(addon: NativeAddon): Record<string, (p: KernelParams) => Tens
     const filterShape = at['filterShape'] as number[];
     const info = convInfo(x.shape, filterShape, at, 1);
     if (!info) return null;
-    const values = new Float32Array(sizeOf(filterShape));
+    const values = outBuf(be(p), sizeOf(filterShape));
     addon.conv2dBackpropFilter(xv, dyv, values, convGeometry(info));
     return be(p).makeTensorInfo(filterShape.slice(), 'float32', values);
   };
@@ -251,7 +266,7 @@ function overrides(addon: NativeAddon): Record<string, (p: KernelParams) => Tens
       const x = p.inputs['x']!;
       const xv = f32(be(p), x);
       if (!xv) return null;
-      const y = new Float32Array(xv.length);
+      const y = outBuf(be(p), xv.length);
       addon.unary(op, xv, y, alphaAttr ? Number(attrs(p)[alphaAttr] ?? alphaDefault) : alphaDefault);
       return be(p).makeTensorInfo(x.shape.slice(), 'float32', y);
     };
@@ -292,7 +307,7 @@ function overrides(addon: NativeAddon): Record<string, (p: KernelParams) => Tens
         return t.length <= outShape.length && t.every((d, i) => d === tail[i]);
       };
       if (!ok(a.shape, av.length) || !ok(b.shape, bv.length) || (av.length !== n && bv.length !== n && n !== 0)) return null;
-      const out = new Float32Array(n);
+      const out = outBuf(be(p), n);
       if (n > 0) addon.binary(op, av, bv, out);
       return be(p).makeTensorInfo(outShape, 'float32', out);
     };
@@ -326,7 +341,7 @@ function overrides(addon: NativeAddon): Record<string, (p: KernelParams) => Tens
       const reduced = sizeOf(uniq.map((i) => x.shape[i]!));
       const kept = xv.length / Math.max(reduced, 1);
       if (reduced === 0) return null;
-      const out = new Float32Array(sizeOf(outShape));
+      const out = outBuf(be(p), sizeOf(outShape));
       if (trailing) addon.reduceRows(op, xv, kept, reduced, out);
       else if (leading && op === 0) addon.reduceCols(xv, reduced, kept, out);
       else return null;
@@ -356,7 +371,17 @@ export function registerNativeBackend(): boolean {
   const cpuFactory = tf.findBackendFactory('cpu');
   if (!cpuFactory) return (registered = false);
   // Priority 0: never picked by tfjs on its own; selection is explicit.
-  tf.registerBackend(NATIVE_BACKEND, cpuFactory, 0);
+  // GENPHYS_POOL=0 turns buffer reuse off (for comparisons).
+  const pooled = process.env['GENPHYS_POOL'] !== '0';
+  tf.registerBackend(
+    NATIVE_BACKEND,
+    () => {
+      const b = cpuFactory() as object;
+      if (pooled) pools.set(b, attachPool(b));
+      return b as ReturnType<typeof cpuFactory>;
+    },
+    0,
+  );
   const table = overrides(addon);
   for (const k of tf.getKernelsForBackend('cpu')) {
     const mine = table[k.kernelName];
@@ -379,6 +404,44 @@ export function registerNativeBackend(): boolean {
 /** Names of the kernels the native backend runs in the addon (the rest are the cpu backend's). */
 export function nativeKernelNames(): string[] {
   return nativeAddon ? Object.keys(overrides(nativeAddon)).sort() : [];
+}
+
+/**
+ * One Adam update (Kingma & Ba, ICLR 2015) of `variable` in a single native pass:
+ * m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − lr·(m/c1)/(√(v/c2) + ε)
+ * with the bias corrections c1 = 1 − β1^t, c2 = 1 − β2^t given by the caller.
+ * `m` and `v` are updated in place; the variable gets a new value through
+ * `assign` (tensors aliasing the old value keep it). Float32 arithmetic.
+ * Returns false, touching nothing, when the native backend is not the active
+ * one: the caller then does the update its own way.
+ */
+export function nativeAdamStep(
+  variable: tf.Variable,
+  grad: tf.Tensor,
+  m: Float32Array,
+  v: Float32Array,
+  lr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  c1: number,
+  c2: number,
+): boolean {
+  const addon = nativeAddon;
+  if (!addon || tf.getBackend() !== NATIVE_BACKEND) return false;
+  const backend = tf.backend() as unknown as CpuStorage;
+  const p = f32(backend, variable);
+  const g = f32(backend, grad);
+  if (!p || !g || p.length !== g.length || m.length !== p.length || v.length !== p.length) {
+    throw new Error(`Adam: variable '${variable.name}' needs float32 value, gradient and moments of the same size`);
+  }
+  // Read through the backend's storage (not dataSync), so the buffers stay recyclable.
+  const out = outBuf(backend, p.length);
+  addon.adam(p, g, m, v, out, lr, b1, b2, eps, c1, c2);
+  const next = tf.tensor(out, variable.shape, 'float32');
+  variable.assign(next);
+  next.dispose();
+  return true;
 }
 
 /** A named tensor, as tfjs optimizers' weights are exchanged. */
@@ -414,9 +477,7 @@ export class NativeAdamOptimizer extends tf.AdamOptimizer {
   }
 
   override applyGradients(variableGradients: GradientsArg): void {
-    const addon = nativeAddon;
-    const backend = tf.backend() as unknown as CpuStorage;
-    if (!addon || tf.getBackend() !== NATIVE_BACKEND) {
+    if (!nativeAddon || tf.getBackend() !== NATIVE_BACKEND) {
       super.applyGradients(variableGradients);
       return;
     }
@@ -430,19 +491,12 @@ export class NativeAdamOptimizer extends tf.AdamOptimizer {
       if (grad == null) continue;
       const variable = tf.engine().registeredVariables[name];
       if (!variable) throw new Error(`NativeAdamOptimizer: no variable named '${name}'`);
-      const p = f32(backend, variable);
-      const g = f32(backend, grad);
-      if (!p || !g || p.length !== g.length) throw new Error(`NativeAdamOptimizer: '${name}' needs float32 value and gradient of the same size`);
       let slot = this.slots.get(name);
       if (!slot) {
-        slot = { m: new Float32Array(p.length), v: new Float32Array(p.length) };
+        slot = { m: new Float32Array(variable.size), v: new Float32Array(variable.size) };
         this.slots.set(name, slot);
       }
-      const out = new Float32Array(p.length);
-      addon.adam(p, g, slot.m, slot.v, out, this.lr, this.b1, this.b2, this.eps, c1, c2);
-      const next = tf.tensor(out, variable.shape, 'float32');
-      variable.assign(next);
-      next.dispose();
+      nativeAdamStep(variable, grad, slot.m, slot.v, this.lr, this.b1, this.b2, this.eps, c1, c2);
     }
     this.incrementIterations();
   }
