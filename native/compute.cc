@@ -521,8 +521,18 @@ static inline float bop(float a, float b) {
 
 template <int OP>
 GP_CLONES static void binaryT(const float* a, size_t na, const float* b, size_t nb, float* out,
-                              size_t n) {
-  if (na == n && nb == n) {
+                              size_t n, size_t rep) {
+  if (rep > 1 && na == n && nb * rep == n) {
+    for (size_t r = 0; r < nb; r++) {
+      const float s = b[r];
+      for (size_t j = 0; j < rep; j++) out[r * rep + j] = bop<OP>(a[r * rep + j], s);
+    }
+  } else if (rep > 1 && nb == n && na * rep == n) {
+    for (size_t r = 0; r < na; r++) {
+      const float s = a[r];
+      for (size_t j = 0; j < rep; j++) out[r * rep + j] = bop<OP>(s, b[r * rep + j]);
+    }
+  } else if (na == n && nb == n) {
     for (size_t i = 0; i < n; i++) out[i] = bop<OP>(a[i], b[i]);
   } else if (nb == 1) {
     const float s = b[0];
@@ -539,15 +549,16 @@ GP_CLONES static void binaryT(const float* a, size_t na, const float* b, size_t 
   }
 }
 
-void binary(int op, const float* a, size_t na, const float* b, size_t nb, float* out, size_t n) {
+void binary(int op, const float* a, size_t na, const float* b, size_t nb, float* out, size_t n,
+            size_t rep) {
   switch (op) {
-    case 0: binaryT<0>(a, na, b, nb, out, n); break;
-    case 1: binaryT<1>(a, na, b, nb, out, n); break;
-    case 2: binaryT<2>(a, na, b, nb, out, n); break;
-    case 3: binaryT<3>(a, na, b, nb, out, n); break;
-    case 4: binaryT<4>(a, na, b, nb, out, n); break;
-    case 5: binaryT<5>(a, na, b, nb, out, n); break;
-    case 6: binaryT<6>(a, na, b, nb, out, n); break;
+    case 0: binaryT<0>(a, na, b, nb, out, n, rep); break;
+    case 1: binaryT<1>(a, na, b, nb, out, n, rep); break;
+    case 2: binaryT<2>(a, na, b, nb, out, n, rep); break;
+    case 3: binaryT<3>(a, na, b, nb, out, n, rep); break;
+    case 4: binaryT<4>(a, na, b, nb, out, n, rep); break;
+    case 5: binaryT<5>(a, na, b, nb, out, n, rep); break;
+    case 6: binaryT<6>(a, na, b, nb, out, n, rep); break;
     default: break;
   }
 }

@@ -53,8 +53,11 @@ void conv2dBackpropFilter(const ConvGeom& g, const float* x, const float* dy, fl
 // Elementwise. Unary op codes and binary op codes are listed in compute.cc.
 void unary(int op, const float* x, float* y, size_t n, float alpha);
 // out[i] = a[ia(i)] op b[ib(i)] where a side of length 1 is a scalar and a
-// side of length s < n repeats with period s (trailing broadcast).
-void binary(int op, const float* a, size_t na, const float* b, size_t nb, float* out, size_t n);
+// side of length s < n repeats with period s (trailing broadcast), or, when
+// rep > 1 and s·rep = n, each of its elements covers rep consecutive outputs
+// (leading broadcast: shape [R, 1] against [R, C], rep = C).
+void binary(int op, const float* a, size_t na, const float* b, size_t nb, float* out, size_t n,
+            size_t rep = 0);
 // Reduce rows: out[r] = sum/max/... over the inner `inner` elements of row r.
 void reduceRows(int op, const float* x, size_t outer, size_t inner, float* out);
 // Reduce columns: out[c] = sum over r of x[r, c] (outer rows, inner cols).

@@ -359,8 +359,9 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// binary(op, a, b, out): sides of length 1 are scalars; a shorter side must
-// divide out's length and repeats with that period.
+// binary(op, a, b, out[, rep]): sides of length 1 are scalars; a shorter side must
+// divide out's length and repeats with that period, or with rep > 1 covers rep
+// consecutive outputs per element.
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   argc(info, 4, "binary");
@@ -368,6 +369,15 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   if (op > 6) rangeError(env, "binary: unknown op code " + std::to_string(op));
   F32 a = f32(info, 1, "a"), b = f32(info, 2, "b"), out = f32(info, 3, "out");
   const size_t n = out.len;
+  // Optional rep: leading broadcast of the shorter side (see compute.h).
+  const size_t rep = info.Length() > 4 && !info[4].IsUndefined() ? static_cast<size_t>(dim(info, 4, "rep")) : 0;
+  if (rep > 1) {
+    const size_t shorter = a.len < b.len ? a.len : b.len;
+    const size_t longer = a.len < b.len ? b.len : a.len;
+    if (longer != n || shorter * rep != n)
+      rangeError(env, "binary: with rep " + std::to_string(rep) + " one side must have the output's length " +
+                          std::to_string(n) + " and the other " + std::to_string(n / rep));
+  }
   for (const F32* s : {&a, &b})
     if (s->len == 0 ? n != 0 : (s->len != 1 && n % s->len != 0) || s->len > n)
       rangeError(env, "binary: " + s->name + " has " + std::to_string(s->len) +
@@ -375,7 +385,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   if (a.len != n && b.len != n && a.len != 1 && b.len != 1)
     rangeError(env, "binary: one of a, b must have the output's length or length 1");
   disjoint(env, out, {&a, &b});
-  if (n > 0) gp::binary(static_cast<int>(op), a.data, a.len, b.data, b.len, out.data, n);
+  if (n > 0) gp::binary(static_cast<int>(op), a.data, a.len, b.data, b.len, out.data, n, rep);
   return env.Undefined();
 }
 

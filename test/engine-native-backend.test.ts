@@ -264,6 +264,10 @@ describe('native tfjs backend vs cpu', () => {
       [[2, 5, 7], [5, 7]],
       [[2, 5, 7], [1, 1, 7]],
       [[5, 1], [5, 7]],
+      [[5, 7], [5, 1]],
+      [[2, 5, 7], [2, 5, 1]],
+      [[6, 1, 1], [6, 4, 3]],
+      [[2, 5, 7], [1, 5, 1]], // neither leading nor trailing: the cpu kernel
       [[1, 7], [5, 1]],
     ];
     const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [

@@ -357,6 +357,9 @@ describe('native kernels reject bad input with a clear error', () => {
     const out = guarded(35);
     a.binary(2, uniform(35, rng), uniform(7, rng), out.view);
     intact(out.buf, 35);
+    const lead = guarded(35);
+    a.binary(0, uniform(5, rng), uniform(35, rng), lead.view, 7);
+    intact(lead.buf, 35);
   });
 
   maybe('the raw addon validates conv geometry and op codes', () => {
@@ -370,6 +373,9 @@ describe('native kernels reject bad input with a clear error', () => {
     expect(() => a.unary(0, f(2), f(3), 0)).toThrow(/y has 3 elements, expected 2/);
     expect(() => a.binary(0, f(3), f(2), f(6))).toThrow(RangeError);
     expect(() => a.binary(0, f(4), f(3), f(6))).toThrow(/does not broadcast/);
+    expect(() => a.binary(0, f(6), f(3), f(6), 3)).toThrow(/with rep 3/);
+    expect(() => a.binary(0, f(6), f(6), f(6), 2)).toThrow(/with rep 2/);
+    expect(() => a.binary(0, f(6), f(2), f(6), -1)).toThrow(/rep must be an integer/);
     expect(() => a.reduceRows(0, f(5), 2, 3, f(2))).toThrow(/x has 5 elements, expected 6/);
     expect(() => a.setThreads(0)).toThrow(RangeError);
   });

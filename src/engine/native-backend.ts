@@ -298,17 +298,33 @@ function overrides(addon: NativeAddon): Record<string, (p: KernelParams) => Tens
       if (!av || !bv) return null;
       const outShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
       const n = sizeOf(outShape);
-      // Natively: equal shapes, scalars, and a side whose shape is a trailing
-      // suffix of the output's (it repeats with period = its size).
-      const ok = (s: readonly number[], len: number): boolean => {
+      // Natively: equal shapes, scalars, a side whose shape is a trailing
+      // suffix of the output's (it repeats with period = its size), and a side
+      // whose shape is a leading prefix of the output's followed by 1s (each
+      // element covers `rep` consecutive outputs, as [R, 1] against [R, C]).
+      const trailing = (s: readonly number[], len: number): boolean => {
         if (len === n || len === 1) return true;
         const t = s.slice(s.findIndex((d) => d !== 1));
         const tail = outShape.slice(outShape.length - t.length);
         return t.length <= outShape.length && t.every((d, i) => d === tail[i]);
       };
-      if (!ok(a.shape, av.length) || !ok(b.shape, bv.length) || (av.length !== n && bv.length !== n && n !== 0)) return null;
+      const leadingRep = (s: readonly number[], len: number): number => {
+        const padded = [...new Array<number>(outShape.length - s.length).fill(1), ...s];
+        let k = padded.length - 1;
+        while (k >= 0 && padded[k] === 1) k--;
+        for (let i = 0; i <= k; i++) if (padded[i] !== outShape[i]) return 0;
+        return len > 0 ? n / len : 0;
+      };
+      let rep = 0;
+      if (av.length !== n && bv.length !== n) {
+        if (n !== 0) return null;
+      } else if (!trailing(a.shape, av.length) || !trailing(b.shape, bv.length)) {
+        const short = av.length === n ? b : a;
+        rep = leadingRep(short.shape, av.length === n ? bv.length : av.length);
+        if (rep <= 1) return null;
+      }
       const out = outBuf(be(p), n);
-      if (n > 0) addon.binary(op, av, bv, out);
+      if (n > 0) addon.binary(op, av, bv, out, rep > 1 ? rep : undefined);
       return be(p).makeTensorInfo(outShape, 'float32', out);
     };
   };

@@ -113,6 +113,7 @@ export class VaeTrainer {
   private partial: [number, number, number] = [0, 0, 0];
   private bestVal: number | null = null;
   private badEpochs = 0;
+  private permCache: { epoch: number; n: number; perm: Uint32Array; after: RngState } | null = null;
 
   /**
    * @param model - the VAE to train (its variables are updated in place)
@@ -214,13 +215,20 @@ export class VaeTrainer {
     const batches = Math.ceil(data.n / batchSize);
     // Replay the epoch's shuffle from its start state.
     const epochRng = Rng.fromState(this.epochStartRng);
-    const perm = epochRng.permutation(data.n);
+    // The permutation is drawn once per epoch (the loop may be entered many times).
+    if (this.permCache?.epoch !== this.epochCount || this.permCache.n !== data.n) {
+      this.permCache = { epoch: this.epochCount, n: data.n, perm: epochRng.permutation(data.n), after: epochRng.getState() };
+    } else epochRng.setState(this.permCache.after);
+    const perm = this.permCache.perm;
     const beta = this.model.config.beta;
     const first = this.batchInEpoch;
+    // One batch buffer for the whole call: the step's input tensor is disposed before the next batch refills it.
+    let batchBuf = new Float32Array(0);
     for (let b = first; b < batches; b++) {
       const lo = b * batchSize;
       const size = Math.min(batchSize, data.n - lo);
-      const buf = new Float32Array(size * D);
+      if (batchBuf.length !== size * D) batchBuf = new Float32Array(size * D);
+      const buf = batchBuf;
       for (let i = 0; i < size; i++) buf.set(data.x.subarray(perm[lo + i]! * D, (perm[lo + i]! + 1) * D), i * D);
       const batchRng = epochRng.split(b);
       const xb = binarize === 'dynamic' ? binarizeDynamic(buf, batchRng) : buf;
@@ -301,6 +309,7 @@ export class VaeTrainer {
     this.batchInEpoch = s.batchInEpoch;
     this.stepCount = s.step;
     this.epochStartRng = s.rng;
+    this.permCache = null;
     this.partial = [s.partial[0], s.partial[1], s.partial[2]];
     this.bestVal = s.bestVal;
     this.badEpochs = s.badEpochs;
