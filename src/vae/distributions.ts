@@ -136,7 +136,8 @@ export const bernoulliNllTotal: (x: tf.Tensor, logits: tf.Tensor) => tf.Scalar =
   const logits = args[1] as tf.Tensor;
   (args[2] as tf.GradSaveFunc)([x, logits]);
   return {
-    value: tf.tidy(() => tf.sum(tf.relu(logits).sub(x.mul(logits)).add(tf.log1p(tf.exp(tf.abs(logits).neg()))))),
+    // softplus(l) − x·l = max(l, 0) − x·l + log(1 + e^{−|l|}); every backend's Softplus is the stable form.
+    value: tf.tidy(() => tf.sum(tf.softplus(logits).sub(x.mul(logits)))),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, ls] = saved as [tf.Tensor, tf.Tensor];
       const d = dy.reshape([]);
