@@ -132,6 +132,11 @@ describe('CLI: ising rbm and demo', () => {
     const r = await run(['--quiet', '--out', join(tmp, 'rbm'), 'ising', 'rbm', '--data', ds, '--epochs', '2', '--hidden', '4', '--rbm-steps', '50', '--rbm-burn-in', '10']);
     expect(r.code).toBe(0);
     expect(existsSync(join(tmp, 'rbm', 'comparison.csv'))).toBe(true);
+    // --biases trains the biased (not spin-flip-symmetric) RBM: a different model, so different numbers.
+    const rb = await run(['--quiet', '--out', join(tmp, 'rbm-b'), 'ising', 'rbm', '--data', ds, '--epochs', '2', '--hidden', '4', '--rbm-steps', '50', '--rbm-burn-in', '10', '--biases']);
+    expect(rb.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(tmp, 'rbm-b', 'config.json'), 'utf8')).biases).toBe(true);
+    expect(readFileSync(join(tmp, 'rbm-b', 'comparison.csv'), 'utf8')).not.toBe(readFileSync(join(tmp, 'rbm', 'comparison.csv'), 'utf8'));
     const bad = await run(['--quiet', 'ising', 'rbm', '--data', join(tmp, 'nope')]);
     expect(bad.code).toBe(1);
     expect(bad.err.trim().split('\n')).toHaveLength(1);
