@@ -306,6 +306,11 @@ describe('native tfjs backend vs cpu', () => {
     const m = tf.tidy(() => tf.matMul(tf.cast(tf.tensor2d([[true, false], [false, true]]), 'float32'), tf.tensor2d([[2, 3], [4, 5]])));
     expect(Array.from(m.dataSync())).toEqual([2, 3, 4, 5]);
     m.dispose();
+    // The cast shares the int32 tensor's storage: reading it as float32 must not round the integers.
+    const big = tf.tensor1d([16777217, 2147483647, 123456789], 'int32');
+    tf.tidy(() => tf.exp(tf.cast(big, 'float32')).sum());
+    expect(Array.from(big.dataSync())).toEqual([16777217, 2147483647, 123456789]);
+    big.dispose();
   });
 
   maybe('reductions: sum / mean / max over leading, trailing, middle axes', async () => {

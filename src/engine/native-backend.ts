@@ -33,14 +33,17 @@ type KernelParams = Parameters<tf.KernelFunc>[0];
 
 /** The parts of tfjs-backend-cpu's MathBackendCPU the kernels use. */
 interface CpuStorage {
-  data: { get(dataId: object): { values?: unknown } };  // MathBackendCPU's DataStorage
+  data: { get(dataId: object): { values?: unknown; dtype?: tf.DataType } };  // MathBackendCPU's DataStorage
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): TensorInfo;
 }
 
 /**
  * A float32 tensor's values as a Float32Array, or null when it is not float32.
- * The cpu backend sometimes stores a float32 tensor in another typed array (a
- * cast from bool keeps the Uint8Array); that storage is widened once, in place.
+ * The cpu backend sometimes stores a float32 tensor in another typed array: a
+ * cast from int32 or bool shares the source tensor's storage entry (same
+ * dataId, entry dtype still int32/bool). Such values are widened into a
+ * temporary copy, never written back: the int32 tensor sharing the entry must
+ * keep its exact integers. An entry that is itself float32 is widened in place.
  */
 function f32(backend: CpuStorage, t: TensorInfo): Float32Array | null {
   if (t.dtype !== 'float32') return null;
@@ -49,7 +52,7 @@ function f32(backend: CpuStorage, t: TensorInfo): Float32Array | null {
   if (v instanceof Float32Array) return v;
   if (ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array)) {
     const w = Float32Array.from(v as unknown as ArrayLike<number>);
-    entry.values = w;
+    if (entry.dtype === 'float32') entry.values = w;
     return w;
   }
   return null;
@@ -356,11 +359,10 @@ function overrides(addon: NativeAddon): Record<string, (p: KernelParams) => Tens
       const outShape = at['keepDims'] === true ? keep : x.shape.filter((_, i) => !uniq.includes(i));
       const reduced = sizeOf(uniq.map((i) => x.shape[i]!));
       const kept = xv.length / Math.max(reduced, 1);
-      if (reduced === 0) return null;
+      if (reduced === 0 || !(trailing || (leading && op === 0))) return null;
       const out = outBuf(be(p), sizeOf(outShape));
       if (trailing) addon.reduceRows(op, xv, kept, reduced, out);
-      else if (leading && op === 0) addon.reduceCols(xv, reduced, kept, out);
-      else return null;
+      else addon.reduceCols(xv, reduced, kept, out);
       return be(p).makeTensorInfo(outShape, 'float32', out);
     };
   };
