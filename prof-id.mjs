@@ -1,0 +1,16 @@
+import * as tf from '@tensorflow/tfjs';
+const dist='/work/main/dist';
+const be = await import(`${dist}/engine/backend.js`);
+await be.initBackend('native',{quiet:true});
+const { Vae } = await import(`${dist}/vae/models.js`);
+const { getPreset } = await import(`${dist}/vae/presets.js`);
+const { VaeTrainer } = await import(`${dist}/vae/train.js`);
+const { Rng } = await import(`${dist}/core/rng.js`);
+const pre = getPreset('torch-mlp'); const rng = new Rng(1);
+const tr = new VaeTrainer(Vae.create(pre.model, rng), pre.train, rng);
+const x=tf.tensor2d(new Float32Array(128*784).fill(0.5),[128,784]); const e=tf.randomNormal([128,20]);
+tr.trainStep(x,e);
+const counts=new Map(); const eng=tf.engine(); const orig=eng.runKernel.bind(eng);
+eng.runKernel=(name,...a)=>{ if(name==='Identity'||name==='Reshape'||name==='Cast'){ const st=new Error().stack.split('\n').slice(2,9).map(l=>l.trim().replace(/\(.*\/(node_modules|dist)\//,'(')).join(' < '); const k=name+' :: '+st; counts.set(k,(counts.get(k)||0)+1);} return orig(name,...a); };
+tr.trainStep(x,e);
+for (const [k,c] of [...counts].sort((a,b)=>b[1]-a[1]).slice(0,12)) console.log(c, k.slice(0,400));
