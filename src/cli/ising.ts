@@ -193,6 +193,7 @@ export function register(program: Command): void {
     .option('--momentum <x>', 'SGD momentum', floatArg(0, 1, { max: true }), 0.5)
     .option('--optimizer <o>', 'sgd or adam', choiceArg(['sgd', 'adam'] as const), 'sgd')
     .option('--epochs <n>', 'epochs per temperature', intArg(1), 200)
+    .option('--augment <n>', 'train on n lattice-symmetry images (translations, rotations, reflections) of each configuration', intArg(1, 4096), 1)
     .option('--biases', 'train visible and hidden biases (default: zero biases, an exactly spin-flip-symmetric RBM)')
     .option('--rbm-chains <n>', 'Gibbs chains sampling each trained RBM', intArg(1), 100)
     .option('--rbm-burn-in <n>', 'Gibbs steps discarded per chain', intArg(0), 500)
@@ -225,6 +226,8 @@ export interface RbmCliOpts {
   epochs: number;
   /** Train biases instead of the zero-bias symmetric RBM. */
   biases?: boolean;
+  /** Lattice-symmetry images per configuration (1 = none). */
+  augment?: number;
   rbmChains: number;
   rbmBurnIn: number;
   rbmSteps: number;
@@ -254,7 +257,7 @@ export async function runRbmCommand(o: RbmCliOpts, dir: string, seed: number, qu
     sweepsBetween: o.sweepsBetween,
     burnIn: o.burnIn,
     chains: o.chains,
-    train: { nHidden: o.hidden, method: o.method, k: o.k, batchSize: o.batch, learningRate: o.lr, momentum: o.momentum, optimizer: o.optimizer, epochs: o.epochs, symmetric: o.biases !== true },
+    train: { nHidden: o.hidden, method: o.method, k: o.k, batchSize: o.batch, learningRate: o.lr, momentum: o.momentum, optimizer: o.optimizer, epochs: o.epochs, symmetric: o.biases !== true, augment: o.augment ?? 1 },
     sample: { chains: o.rbmChains, burnIn: o.rbmBurnIn, steps: o.rbmSteps },
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
   };

@@ -147,3 +147,49 @@ export function correlationFunction(model: IsingModel, spins: Int8Array, count: 
   for (let r = 0; r <= R; r++) g[r]! /= Math.max(count, 1);
   return g;
 }
+
+/**
+ * Symmetry images of square-lattice configurations: for each of the `n` L×L
+ * configurations in `spins` (row-major, any numeric type), `copies` configurations
+ * — the original, then `copies − 1` images under symmetries of the periodic square
+ * lattice drawn uniformly from its 8L² elements (a translation by (dx, dy), then
+ * optionally a transpose and reflections of x and y). The Boltzmann distribution
+ * of a translation- and rotation-invariant Hamiltonian (the Ising model at any h)
+ * is invariant under every one of them, so the images are samples of the same
+ * distribution (correlated with their source). Returns a new Float32Array of
+ * n·copies configurations; `spins` is not modified.
+ */
+export function latticeSymmetryImages(spins: ArrayLike<number>, L: number, copies: number, rng: Rng): Float32Array {
+  const N = L * L;
+  const n = spins.length / N;
+  if (!Number.isInteger(n) || !Number.isInteger(copies) || copies < 1) {
+    throw new RangeError(`latticeSymmetryImages: ${spins.length} values are not whole ${L}×${L} configurations, or copies = ${copies} is not a positive integer`);
+  }
+  const out = new Float32Array(n * copies * N);
+  let o = 0;
+  for (let s = 0; s < n; s++) {
+    const base = s * N;
+    for (let i = 0; i < N; i++) out[o + i] = spins[base + i]!;
+    o += N;
+    for (let c = 1; c < copies; c++) {
+      const dx = rng.int(L);
+      const dy = rng.int(L);
+      const g = rng.int(8);
+      const transpose = (g & 1) !== 0;
+      const flipX = (g & 2) !== 0;
+      const flipY = (g & 4) !== 0;
+      for (let y = 0; y < L; y++) {
+        for (let x = 0; x < L; x++) {
+          let sx = (x + dx) % L;
+          let sy = (y + dy) % L;
+          if (flipX) sx = L - 1 - sx;
+          if (flipY) sy = L - 1 - sy;
+          const src = transpose ? sx * L + sy : sy * L + sx;
+          out[o + y * L + x] = spins[base + src]!;
+        }
+      }
+      o += N;
+    }
+  }
+  return out;
+}

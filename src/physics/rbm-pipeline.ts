@@ -23,7 +23,7 @@ import { getKernels } from '../engine/index.js';
 import { fileURLToPath } from 'node:url';
 import { defaultWorkers, runWorkerPool } from './chains.js';
 import { enumerate, exactFromDos, exactLogProbabilities, kaufmanSquare, MAX_ENUMERATION_SPINS, onsagerMagnetisation, onsagerTc } from './exact.js';
-import { isingModel, type IsingModel } from './lattice.js';
+import { isingModel, latticeSymmetryImages, type IsingModel } from './lattice.js';
 import { thermoEstimates, type Estimate, type ThermoEstimates } from './observables.js';
 import { csvTable, formatEstimate, formatNumber, markdownTable } from './report.js';
 import type { IsingAlgorithm } from './samplers.js';
@@ -68,6 +68,12 @@ export interface RbmTrainSettings {
   readonly schedule?: LrSchedule;
   /** Constrain biases to zero so the RBM is spin-flip symmetric, as at h = 0 (default true). */
   readonly symmetric?: boolean;
+  /**
+   * Train on this many lattice-symmetry images of every configuration (default 1: the
+   * configurations as sampled; square lattice only). An epoch is one pass over the
+   * enlarged set, so `epochs` should shrink by the same factor to keep the compute.
+   */
+  readonly augment?: number;
 }
 
 /** How the trained RBM is sampled to measure observables. */
@@ -176,8 +182,9 @@ export function resolveTrain(s: RbmTrainSettings = {}): Required<RbmTrainSetting
     symmetric: s.symmetric ?? true,
     schedule: s.schedule ?? 'cosine',
     initStd: s.initStd ?? 0.1,
+    augment: s.augment ?? 1,
   } as const;
-  for (const [k, v] of [['hidden', r.nHidden], ['k', r.k], ['batch', r.batchSize], ['epochs', r.epochs]] as const) {
+  for (const [k, v] of [['hidden', r.nHidden], ['k', r.k], ['batch', r.batchSize], ['epochs', r.epochs], ['augment', r.augment]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k}: must be a positive integer, got ${v}`);
   }
   if (!(r.learningRate > 0)) throw new UsageError(`--lr: must be > 0, got ${r.learningRate}`);
@@ -252,6 +259,7 @@ export async function trainAndSampleRbm(task: RbmTask, onProgress?: (units: numb
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`T = ${task.T}: training set has ${task.spins.length} spins, not a positive multiple of ${N}`);
   const root = Rng.fromState(task.rng);
   const data = Float32Array.from(task.spins);
+  const trainData = tr.augment > 1 ? latticeSymmetryImages(data, task.L, tr.augment, root.split(3)) : data;
   const rbm = tr.symmetric ? new SymmetricSpinRBM(N, tr.nHidden, root.split(0), tr.initStd) : new BernoulliRBM({ nVisible: N, nHidden: tr.nHidden, units: 'pm1', initStd: tr.initStd }, root.split(0));
   const trainer = new Trainer(
     rbm,
@@ -259,7 +267,7 @@ export async function trainAndSampleRbm(task: RbmTask, onProgress?: (units: numb
     root.split(1),
   );
   const t0 = performance.now();
-  await trainer.fit(data, { epochs: tr.epochs, onEpoch: () => onProgress?.(1) });
+  await trainer.fit(trainData, { epochs: tr.epochs, onEpoch: () => onProgress?.(1) });
   const trainSeconds = (performance.now() - t0) / 1000;
 
   const t1 = performance.now();
