@@ -46,8 +46,11 @@ export interface NativeAddon {
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, geometry: ConvGeometry): void;
   /** y = f(x) for the op codes in {@link UNARY}. */
   unary(op: number, x: Float32Array, y: Float32Array, alpha: number): void;
-  /** out = a ∘ b for the op codes in {@link BINARY}; a side of length 1 or a divisor of out's length broadcasts. */
-  /** `rep` > 1: the shorter side is broadcast over leading axes, each element covering `rep` consecutive outputs. */
+  /**
+   * out = a ∘ b for the op codes in {@link BINARY}; a side of length 1 or a divisor of out's length broadcasts
+   * (repeating with that period), or with `rep` > 1 the shorter side broadcasts over leading axes, each of its
+   * elements covering `rep` consecutive outputs.
+   */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, rep?: number): void;
   /** out[r] = reduce(x[r, :]) for op 0 sum, 1 max, 2 min, 3 mean. */
   reduceRows(op: number, x: Float32Array, outer: number, inner: number, out: Float32Array): void;

@@ -166,14 +166,15 @@ export class VaeTrainer {
     this.stepCount++;
     const { lr, adamBeta1: b1, adamBeta2: b2, adamEps } = this.cfg;
     const c1 = 1 - b1 ** this.stepCount;
-    const c2 = Math.sqrt(1 - b2 ** this.stepCount);
+    const bias2 = 1 - b2 ** this.stepCount;
+    const c2 = Math.sqrt(bias2);
     const stepSize = lr / c1;
     for (const [name, p] of this.model.params) {
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
       const grad = grads[p.name]!;
       // The native backend does the whole update in one float32 pass.
-      if (nativeAdamStep(p, grad, m, v, lr, b1, b2, adamEps, c1, 1 - b2 ** this.stepCount)) continue;
+      if (nativeAdamStep(p, grad, m, v, lr, b1, b2, adamEps, c1, bias2)) continue;
       // Elsewhere one fused JavaScript pass per tensor instead of ~8 tfjs ops (the
       // update dominates small models' step time otherwise): float64 arithmetic,
       // float32 storage.
