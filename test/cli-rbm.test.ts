@@ -6,6 +6,8 @@ import { main } from '../src/cli/main.js';
 import { Rng } from '../src/core/rng.js';
 import { readSpinText, writeSpinText } from '../src/data/index.js';
 import { isBarsAndStripes, loadModel } from '../src/ebm/index.js';
+import { loadEbmData } from '../src/ebm/data.js';
+import { writeNpy } from '../src/io/npy.js';
 
 const root = mkdtempSync(join(tmpdir(), 'genphys-rbm-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -113,6 +115,22 @@ describe('genphys rbm', () => {
     const g = loadModel(gdir).model;
     expect(g.visibleUnits).toBe('gaussian');
     for (const p of Object.values(g.params)) for (const x of p) expect(Number.isFinite(x)).toBe(true);
+  });
+
+  it('spins:<file.npy> loads one temperature of an Ising dataset; a non-spin .npy is a one-line error', () => {
+    const file = join(root, 'ising.npy');
+    const src = Int8Array.from({ length: 3 * 9 }, (_, k) => (k % 4 === 0 ? -1 : 1));
+    writeNpy(file, src, [3, 3, 3]);
+    const d = loadEbmData(`spins:${file}`);
+    expect([d.nVisible, d.units, d.image]).toEqual([9, 'pm1', { height: 3, width: 3 }]);
+    expect(Array.from(d.train)).toEqual(Array.from(src));
+    expect(loadEbmData(`spins:${file}`, { limit: 2 }).train.length).toBe(18);
+    const bad = join(root, 'bad.npy');
+    writeNpy(bad, Int8Array.from([1, 0, 1, 1]), [1, 2, 2]);
+    expect(() => loadEbmData(`spins:${bad}`)).toThrow(/bad\.npy: value 0 at flat index 1 is not a spin/);
+    const grey = join(root, 'grey.npy');
+    writeNpy(grey, new Float32Array(4), [1, 2, 2]);
+    expect(() => loadEbmData(`spins:${grey}`)).toThrow(/expected int8/);
   });
 
   it('bad flags are usage errors (exit 2)', async () => {

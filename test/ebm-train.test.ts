@@ -97,6 +97,59 @@ describe('trainer mechanics', () => {
     expect(res).toEqual({ epochs: 2, stopped: true });
     expect(seen).toEqual([1, 2]);
   });
+
+  it('tail averaging: the trained model is the mean of the iterates over the last fraction of the planned updates', async () => {
+    const data = sampleBarsAndStripes(3, 120, new Rng(4));
+    const opts = { method: 'pcd' as const, k: 1, batchSize: 10, learningRate: 0.1, momentum: 0.5, schedule: 'cosine' as const };
+    // The plain run, replayed update by update: record every iterate in the last 40 % of the
+    // plan (12 batches × 5 epochs = 60 updates; an update counts when the progress at its start,
+    // (epoch + batch/12)/5, is ≥ 0.6: the last two epochs).
+    const ref = new BernoulliRBM({ nVisible: 9, nHidden: 4 }, new Rng(1));
+    const trRef = new Trainer(ref, opts, new Rng(2));
+    const sums: Record<string, Float64Array> = Object.fromEntries(ref.trainable.map((p) => [p, new Float64Array(ref.params[p]!.length)]));
+    let count = 0;
+    const pf = trRef.partialFit.bind(trRef);
+    trRef.partialFit = (b: Float32Array) => {
+      const r = pf(b);
+      if (trRef.progress >= 1 - 0.4) {
+        count++;
+        for (const p of ref.trainable) ref.params[p]!.forEach((x, i) => (sums[p]![i]! += x));
+      }
+      return r;
+    };
+    await trRef.fit(data, { epochs: 5 });
+    expect(count).toBe(24);
+
+    const avg = new BernoulliRBM({ nVisible: 9, nHidden: 4 }, new Rng(1));
+    const trAvg = new Trainer(avg, { ...opts, averaging: 0.4 }, new Rng(2));
+    let beforeEnd: number | null = null;
+    await trAvg.fit(data, { epochs: 5, onEpoch: (i) => void (i.epoch === 4 && (beforeEnd = trAvg.averagedUpdates())) });
+    expect(beforeEnd).toBeGreaterThan(0);
+    expect(trAvg.averagedUpdates()).toBe(0); // applied and restarted at the planned end
+    for (const p of avg.trainable) {
+      const mean = Array.from(sums[p]!, (s) => s / count);
+      expect(Array.from(avg.params[p]!)).toBeAllClose(mean, { rtol: 1e-5, atol: 1e-6 });
+      expect(avg.params[p]).not.toEqual(ref.params[p]);
+    }
+  });
+
+  it('tail averaging resumes exactly from a saved state mid-window', async () => {
+    const data = sampleBarsAndStripes(3, 100, new Rng(5));
+    const opts = { method: 'pcd' as const, k: 1, batchSize: 10, learningRate: 0.05, averaging: 0.5 };
+    const full = new BernoulliRBM({ nVisible: 9, nHidden: 4 }, new Rng(1));
+    await new Trainer(full, opts, new Rng(2)).fit(data, { epochs: 6 });
+    const part = new BernoulliRBM({ nVisible: 9, nHidden: 4 }, new Rng(1));
+    const tr = new Trainer(part, opts, new Rng(2));
+    await tr.fit(data, { epochs: 4, plannedEpochs: 6 });
+    expect(tr.averagedUpdates()).toBeGreaterThan(0);
+    const st = structuredClone(tr.getState());
+    const resumed = part.clone();
+    const tr2 = new Trainer(resumed, opts, new Rng(77));
+    tr2.setState(st);
+    await tr2.fit(data, { epochs: 2, plannedEpochs: 6 });
+    for (const p of full.trainable) expect(resumed.params[p]).toEqual(full.params[p]);
+    expect(() => new Trainer(part, { averaging: 1.5 })).toThrow(/averaging must lie in \[0, 1\]/);
+  });
 });
 
 /** Exact mean and covariance of a 2-visible Gaussian–Bernoulli RBM: a mixture of 2^nh Gaussians N(a + W·h, σ²). */

@@ -3,12 +3,14 @@
  * sampler throughput, and "can an RBM learn thermodynamics?".
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { GenphysError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { benchSampler } from '../physics/bench.js';
 import { defaultWorkers } from '../physics/chains.js';
-import { parseTemperatures, writeIsingDataset } from '../physics/dataset.js';
+import { parseTemperatures, temperatureFileName, writeIsingDataset } from '../physics/dataset.js';
+import { writeJsonAtomic } from '../io/atomic.js';
 import { kaufmanSquare, onsagerEnergy, onsagerMagnetisation, onsagerSpecificHeat, onsagerTc } from '../physics/exact.js';
 import type { IsingGeometry } from '../physics/lattice.js';
 import { formatEstimate, formatNumber, markdownTable } from '../physics/report.js';
@@ -17,6 +19,8 @@ import { simulateTemperatures, totalSweeps, type SimulationResult } from '../phy
 import { VERSION } from '../version.js';
 import { choiceArg, floatArg, globals, intArg, logger, progress, startRun } from './common.js';
 import { loadIsingDataset } from '../physics/dataset.js';
+import { BernoulliRBM } from '../ebm/rbm.js';
+import { saveModel } from '../ebm/io.js';
 import {
   relativeDeviation,
   runRbmOnTrainingSets,
@@ -26,6 +30,7 @@ import {
   writeComparison,
   type RbmComparisonRow,
   type RbmPipelineOptions,
+  type RbmTrainSettings,
 } from '../physics/rbm-pipeline.js';
 import { UsageError } from '../core/errors.js';
 
@@ -180,21 +185,23 @@ export function register(program: Command): void {
     .option('--data <dir>', 'use this dataset (from `ising sample`) instead of generating one')
     .option('--L <n>', 'linear lattice size when generating (≥ 2)', intArg(2, 64), 8)
     .option('--temps <spec>', "temperatures when generating: 'start:stop:count' or a comma list", tempsArg, parseTemperatures('1.0:3.5:11'))
-    .option('--n <n>', 'training configurations per temperature', intArg(1), 10000)
+    .option('--n <n>', 'training configurations per temperature', intArg(1), 20000)
     .option('--algo <name>', `Monte Carlo sampler: ${ISING_ALGORITHMS.join(', ')}`, choiceArg(ISING_ALGORITHMS), 'wolff')
     .option('--sweeps-between <n>', 'sweeps between stored configurations', intArg(1), 10)
     .option('--burn-in <n>', 'Monte Carlo burn-in sweeps per chain', intArg(0), 1000)
     .option('--chains <n>', 'Monte Carlo chains per temperature', intArg(1, 4096), 4)
-    .option('--hidden <n>', 'hidden units', intArg(1, 4096), 64)
+    .option('--hidden <n>', 'hidden units (default 2L², 128 at L = 8; a multiple of L² unless --no-translation-invariant)', intArg(1, 65536))
     .option('--method <m>', 'cd or pcd', choiceArg(['cd', 'pcd'] as const), 'pcd')
     .option('--k <n>', 'Gibbs steps per update', intArg(1, 1000), 5)
     .option('--batch <n>', 'minibatch size', intArg(1), 50)
     .option('--lr <x>', 'learning rate', floatArg(0, Infinity, { min: true }), 0.02)
     .option('--momentum <x>', 'SGD momentum', floatArg(0, 1, { max: true }), 0.5)
     .option('--optimizer <o>', 'sgd or adam', choiceArg(['sgd', 'adam'] as const), 'sgd')
-    .option('--epochs <n>', 'epochs per temperature', intArg(1), 200)
+    .option('--epochs <n>', 'epochs per temperature', intArg(1), 100)
     .option('--augment <n>', 'train on n lattice-symmetry images (translations, rotations, reflections) of each configuration', intArg(1, 4096), 1)
     .option('--biases', 'train visible and hidden biases (default: zero biases, an exactly spin-flip-symmetric RBM)')
+    .option('--no-translation-invariant', 'free weight matrix (default: weights tied so the RBM is invariant under the L² lattice translations)')
+    .option('--average <f>', 'tail-average the weights over this fraction of training (Polyak–Ruppert; 0 = last iterate)', floatArg(0, 1), 0.3)
     .option('--rbm-chains <n>', 'Gibbs chains sampling each trained RBM', intArg(1), 100)
     .option('--rbm-burn-in <n>', 'Gibbs steps discarded per chain', intArg(0), 500)
     .option('--rbm-steps <n>', 'measured Gibbs steps per chain', intArg(1), 2000)
@@ -216,7 +223,8 @@ export interface RbmCliOpts {
   sweepsBetween: number;
   burnIn: number;
   chains: number;
-  hidden: number;
+  /** Hidden units (default 2L²). */
+  hidden?: number;
   method: 'cd' | 'pcd';
   k: number;
   batch: number;
@@ -228,6 +236,10 @@ export interface RbmCliOpts {
   biases?: boolean;
   /** Lattice-symmetry images per configuration (1 = none). */
   augment?: number;
+  /** Tie the weights to be translation-invariant (default true). */
+  translationInvariant?: boolean;
+  /** Tail-averaging fraction (default 0.3). */
+  average?: number;
   rbmChains: number;
   rbmBurnIn: number;
   rbmSteps: number;
@@ -250,6 +262,10 @@ export async function runRbmCommand(o: RbmCliOpts, dir: string, seed: number, qu
   const t0 = performance.now();
   const config = { command: 'ising rbm', seed, ...o, temps: o.data ? 'from dataset' : o.temps };
   startRun(dir, config, quiet);
+  const trainFor = (L: number): RbmTrainSettings => ({
+    nHidden: o.hidden ?? 2 * L * L, method: o.method, k: o.k, batchSize: o.batch, learningRate: o.lr, momentum: o.momentum, optimizer: o.optimizer, epochs: o.epochs,
+    symmetric: o.biases !== true, augment: o.augment ?? 1, translationInvariant: o.translationInvariant !== false, averaging: o.average ?? 0.3,
+  });
   const pipe: Omit<RbmPipelineOptions, 'temps'> = {
     L: o.L,
     algorithm: o.algo,
@@ -257,26 +273,40 @@ export async function runRbmCommand(o: RbmCliOpts, dir: string, seed: number, qu
     sweepsBetween: o.sweepsBetween,
     burnIn: o.burnIn,
     chains: o.chains,
-    train: { nHidden: o.hidden, method: o.method, k: o.k, batchSize: o.batch, learningRate: o.lr, momentum: o.momentum, optimizer: o.optimizer, epochs: o.epochs, symmetric: o.biases !== true, augment: o.augment ?? 1 },
+    train: trainFor(o.L),
     sample: { chains: o.rbmChains, burnIn: o.rbmBurnIn, steps: o.rbmSteps },
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
   };
   const rng = new Rng(seed);
   let rows: RbmComparisonRow[];
   let L = o.L;
+  /** The training configurations of each temperature, as one .npy (for the saved RBMs' run configs). */
+  let npyOf: (T: number, i: number) => string;
   if (o.data) {
-    const ds = loadIsingDataset(o.data);
+    const dataPath = o.data;
+    const ds = loadIsingDataset(dataPath);
     if (ds.manifest.geometry !== 'square' || ds.manifest.h !== 0 || ds.manifest.J !== 1) throw new UsageError(`--data: ${o.data} must be a square-lattice dataset with J = 1 and h = 0`);
     L = ds.manifest.L;
+    npyOf = (_T, i) => resolve(dataPath, ds.manifest.temperatures[i]!.file);
+    const pipeL = { ...pipe, train: trainFor(L) };
     const sets = ds.temperatures.map((t, i) => ({ T: t.T, spins: t.spins.subarray(0, Math.min(o.n, t.n) * ds.N), mc: ds.manifest.temperatures[i]!.observables }));
-    const bar = progress(sets.length * taskUnits(pipe.train!), `RBM L=${L}`, quiet);
-    rows = await runRbmOnTrainingSets(L, sets, pipe, rng, (_s, a) => bar.tick(a));
+    const bar = progress(sets.length * taskUnits(pipeL.train), `RBM L=${L}`, quiet);
+    rows = await runRbmOnTrainingSets(L, sets, pipeL, rng, (_s, a) => bar.tick(a));
     bar.stop();
   } else {
     const mcTotal = totalSweeps({ L: o.L, algorithm: o.algo, chains: o.chains, burnIn: o.burnIn, sweeps: Math.ceil(o.n / o.chains) * o.sweepsBetween }, o.temps.length);
     const mcBar = progress(mcTotal, `Monte Carlo (${o.algo}) L=${o.L}`, quiet);
     let rbmBar: ReturnType<typeof progress> | null = null;
-    rows = await runRbmPipeline({ ...pipe, temps: o.temps }, rng, (stage, a) => {
+    const dataDir = join(dir, 'data');
+    npyOf = (T) => resolve(dataDir, temperatureFileName(o.L, T));
+    const onSimulated = (results: readonly SimulationResult[]) =>
+      writeIsingDataset(
+        dataDir,
+        results,
+        { geometry: 'square', L: o.L, J: 1, h: 0, algorithm: o.algo, seed, chains: o.chains, burnIn: o.burnIn, sweepsBetween: o.sweepsBetween, createdBy: `genphys ${VERSION}` },
+        (T) => { const k = kaufmanSquare(o.L, T); return { energy: k.energy, specificHeat: k.specificHeat }; },
+      );
+    rows = await runRbmPipeline({ ...pipe, temps: o.temps, onSimulated }, rng, (stage, a) => {
       if (stage === 'mc') mcBar.tick(a);
       else {
         if (!rbmBar) {
@@ -290,8 +320,26 @@ export async function runRbmCommand(o: RbmCliOpts, dir: string, seed: number, qu
     (rbmBar as ReturnType<typeof progress> | null)?.stop();
   }
   const files = await writeComparison(dir, rows, L);
+  const train = trainFor(L);
+  // One run directory per temperature that `genphys rbm sample|eval` can open.
+  rows.forEach((r, i) => {
+    const m = new BernoulliRBM({ nVisible: L * L, nHidden: r.params.W.length / (L * L), units: 'pm1' });
+    m.params.W!.set(r.params.W);
+    m.params.a!.set(r.params.a);
+    m.params.b!.set(r.params.b);
+    const rd = join(dir, 'rbm', `T${r.T.toFixed(4)}`);
+    mkdirSync(rd, { recursive: true });
+    writeJsonAtomic(join(rd, 'config.json'), {
+      command: 'ising rbm', seed, T: r.T, L,
+      data: { spec: `spins:${npyOf(r.T, i)}`, binarize: 'none', limit: o.n },
+      image: { height: L, width: L },
+      model: { kind: m.kind, ...m.config },
+      train,
+    });
+    saveModel(rd, m, { extra: { source: 'ising rbm', T: r.T, L } });
+  });
   log(comparisonTables(rows).markdown);
   log(deviationLines(rows));
-  log(`wrote ${files.markdown}, ${files.csv}, ${files.svg}, ${files.json} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  log(`wrote ${files.markdown}, ${files.csv}, ${files.svg}, ${files.json}, ${rows.length} RBM checkpoints under ${join(dir, 'rbm')}${o.data ? '' : ` and the training data under ${join(dir, 'data')}`} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   return rows;
 }

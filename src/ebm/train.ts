@@ -7,7 +7,8 @@
  *  - 'pcd': persistent chains advanced k steps per update (Tieleman, ICML 2008);
  *  - 'pt':  persistent parallel-tempering chains (Desjardins et al., AISTATS 2010).
  * Optimisers: SGD with momentum and weight decay, or Adam (Kingma & Ba 2015).
- * Optional centring (Melchior, Fischer & Wiskott, JMLR 2016).
+ * Optional centring (Melchior, Fischer & Wiskott, JMLR 2016) and tail averaging of the
+ * iterates (Polyak & Juditsky, SIAM J. Control Optim. 30, 838 (1992)).
  */
 import { Rng, type RngState } from '../core/rng.js';
 import { ShapeError, assertShape } from '../core/errors.js';
@@ -59,6 +60,16 @@ export interface TrainOptions {
   readonly ptBetaMin?: number;
   /** Set visible biases from data marginals at the start of `fit` (default true). */
   readonly initVisibleBias?: boolean;
+  /**
+   * Polyak–Ruppert tail averaging (Polyak & Juditsky 1992): the fraction f ∈ [0, 1] of the
+   * planned training over which the parameters after every update are averaged (default
+   * 0: off). When `fit` reaches the end of the planned epochs the model's parameters are
+   * replaced by that average. SGD on a stochastic gradient leaves the iterates fluctuating
+   * around the optimum with a spread ∝ learning rate; their average is far closer to it.
+   * Constraints applied by `project()` that are linear (tied or zeroed parameters) hold
+   * for the average too.
+   */
+  readonly averaging?: number;
 }
 
 /** Fully resolved {@link TrainOptions}. */
@@ -87,6 +98,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     ptReplicas: o.ptReplicas ?? 10,
     ptBetaMin: o.ptBetaMin ?? 0,
     initVisibleBias: o.initVisibleBias ?? true,
+    averaging: o.averaging ?? 0,
   };
   const posInt = (name: string, v: number) => assertShape(Number.isInteger(v) && v >= 1, `${name} must be a positive integer, got ${v}`);
   posInt('k', r.k);
@@ -96,6 +108,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
   assertShape(r.learningRate > 0 && Number.isFinite(r.learningRate), `learningRate must be positive, got ${r.learningRate}`);
   assertShape(r.momentum >= 0 && r.momentum < 1, `momentum must lie in [0, 1), got ${r.momentum}`);
   assertShape(r.weightDecay >= 0, `weightDecay must be ≥ 0, got ${r.weightDecay}`);
+  assertShape(r.averaging >= 0 && r.averaging <= 1, `averaging must lie in [0, 1], got ${r.averaging}`);
   assertShape(['cd', 'pcd', 'pt'].includes(r.method), `method must be cd, pcd or pt, got '${r.method}'`);
   return r;
 }
@@ -154,8 +167,8 @@ export interface FitResult {
 /** Serialisable trainer state (for checkpoints); tensors are kept apart from the JSON part. */
 export interface TrainerState {
   /** JSON-serialisable part. */
-  readonly json: { step: number; epoch: number; rng: RngState; options: ResolvedTrainOptions; ptBetas: number[] | null; ptParity: number };
-  /** Optimiser moments, persistent chains and centring offsets, with flat names. */
+  readonly json: { step: number; epoch: number; rng: RngState; options: ResolvedTrainOptions; ptBetas: number[] | null; ptParity: number; avgCount?: number };
+  /** Optimiser moments, persistent chains, centring offsets and the running parameter average, with flat names. */
   readonly tensors: Record<string, Float32Array>;
 }
 
@@ -183,6 +196,9 @@ export class Trainer {
   private lambda: Float32Array | null = null;
   private buf: Record<string, Float32Array> = {};
   private lastReconstruction = 0;
+  /** Running mean of the parameters over the averaging window, and how many updates it holds. */
+  private readonly avg: Params = {};
+  private avgCount = 0;
 
   /**
    * @param model - trained in place
@@ -205,6 +221,7 @@ export class Trainer {
       this.grads[p] = new Float32Array(n);
       this.mom1[p] = new Float32Array(n);
       if (this.options.optimizer === 'adam') this.mom2[p] = new Float32Array(n);
+      if (this.options.averaging > 0) this.avg[p] = new Float32Array(n);
     }
   }
 
@@ -278,7 +295,36 @@ export class Trainer {
     this.apply();
     this.model.project?.();
     this.step++;
+    if (this.options.averaging > 0 && this.progress >= 1 - this.options.averaging) this.accumulateAverage();
     return this.lastReconstruction;
+  }
+
+  /** Add the current parameters to the running mean (incremental form, exact for resume). */
+  private accumulateAverage(): void {
+    const n = ++this.avgCount;
+    for (const p of this.model.trainable) {
+      const a = this.avg[p]!;
+      const th = this.model.params[p]!;
+      for (let i = 0; i < a.length; i++) a[i]! += (th[i]! - a[i]!) / n;
+    }
+  }
+
+  /** Updates in the running parameter average so far (0 when averaging is off or has not started). */
+  averagedUpdates(): number {
+    return this.avgCount;
+  }
+
+  /**
+   * Replace the model's parameters by the running average of the iterates and restart
+   * the average; returns false (and changes nothing) when no update has been averaged.
+   * `fit` calls this when it reaches the end of the planned epochs.
+   */
+  applyAverage(): boolean {
+    if (this.avgCount === 0) return false;
+    for (const p of this.model.trainable) this.model.params[p]!.set(this.avg[p]!);
+    this.model.project?.();
+    this.avgCount = 0;
+    return true;
   }
 
   /**
@@ -438,6 +484,7 @@ export class Trainer {
         reconstruction: recSum / rows,
         ...(this.pt ? { swapRates: this.swapRates() } : {}),
       };
+      if (this.epoch === endEpoch) this.applyAverage();
       const ret = opts.onEpoch ? await opts.onEpoch(info) : undefined;
       if (ret === false || opts.signal?.aborted) return { epochs: e + 1, stopped: true };
     }
@@ -453,8 +500,9 @@ export class Trainer {
     if (this.pt) this.pt.replicas.forEach((r, k) => (tensors[`pt.replica${k}`] = r));
     if (this.mu) tensors['centering.mu'] = this.mu;
     if (this.lambda) tensors['centering.lambda'] = this.lambda;
+    if (this.avgCount > 0) for (const p of Object.keys(this.avg)) tensors[`avg.${p}`] = this.avg[p]!;
     return {
-      json: { step: this.step, epoch: this.epoch, rng: this.rng.getState(), options: this.options, ptBetas: this.pt ? Array.from(this.pt.betas) : null, ptParity: this.pt ? this.pt.parity : 0 },
+      json: { step: this.step, epoch: this.epoch, rng: this.rng.getState(), options: this.options, ptBetas: this.pt ? Array.from(this.pt.betas) : null, ptParity: this.pt ? this.pt.parity : 0, avgCount: this.avgCount },
       tensors,
     };
   }
@@ -474,6 +522,15 @@ export class Trainer {
     };
     for (const p of Object.keys(this.mom1)) copy(`opt.m1.${p}`, this.mom1[p]!);
     for (const p of Object.keys(this.mom2)) copy(`opt.m2.${p}`, this.mom2[p]!);
+    this.avgCount = 0;
+    for (const p of Object.keys(this.avg)) {
+      this.avg[p]!.fill(0);
+      copy(`avg.${p}`, this.avg[p]!);
+    }
+    if ((json.avgCount ?? 0) > 0 && this.options.averaging > 0) {
+      assertShape(Object.keys(this.avg).every((p) => tensors[`avg.${p}`]), `trainer state has ${json.avgCount} averaged updates but no 'avg.*' tensors`);
+      this.avgCount = json.avgCount!;
+    }
     if (tensors['chains']) this.chains = Float32Array.from(tensors['chains']);
     if (tensors['centering.mu']) this.mu = Float32Array.from(tensors['centering.mu']);
     if (tensors['centering.lambda']) this.lambda = Float32Array.from(tensors['centering.lambda']);

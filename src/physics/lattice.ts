@@ -149,6 +149,24 @@ export function correlationFunction(model: IsingModel, spins: Int8Array, count: 
 }
 
 /**
+ * The L² translations of the periodic L×L square lattice as site permutations:
+ * entry t = ty·L + tx maps site (y, x) to ((y + ty) mod L, (x + tx) mod L), sites
+ * row-major. Entry 0 is the identity.
+ */
+export function squareTranslations(L: number): Int32Array[] {
+  if (!Number.isInteger(L) || L < 1) throw new RangeError(`squareTranslations: L must be a positive integer, got ${L}`);
+  const out: Int32Array[] = [];
+  for (let ty = 0; ty < L; ty++) {
+    for (let tx = 0; tx < L; tx++) {
+      const p = new Int32Array(L * L);
+      for (let y = 0; y < L; y++) for (let x = 0; x < L; x++) p[y * L + x] = ((y + ty) % L) * L + ((x + tx) % L);
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+/**
  * Symmetry images of square-lattice configurations: for each of the `n` L×L
  * configurations in `spins` (row-major, any numeric type), `copies` configurations
  * — the original, then `copies − 1` images under symmetries of the periodic square

@@ -1,0 +1,136 @@
+/**
+ * ±1-spin RBMs with the symmetries of a zero-field lattice model built in, as
+ * linear constraints that the trainer restores after every update through the
+ * model's `project()` (projected gradient ascent). Everything else — Gibbs
+ * sampling, free energy, every trainer and estimator — is `BernoulliRBM`'s.
+ *
+ * - Spin-flip symmetry (a = b = 0): F(−v) = F(v), like the Ising model at h = 0.
+ * - Translation invariance (Carleo & Troyer, Science 355, 602 (2017), for the same
+ *   construction in neural-network quantum states): the hidden units come in
+ *   F = nHidden / |G| families of |G| units, one per lattice translation g, and unit
+ *   (φ, g) sees the lattice through the translated filter W[g(i), (φ, g)] = f_φ[i].
+ *   The marginal p(v) is then exactly invariant under every translation, as the
+ *   Boltzmann distribution on a torus is, and the model has F·N weights instead of
+ *   nHidden·N. With F = 2 it contains the Ising model exactly (one family per bond
+ *   direction: f = w on a bond's two sites, cosh 2w = e^{2βJ}).
+ */
+import type { Rng } from '../core/rng.js';
+import { assertShape } from '../core/errors.js';
+import { BernoulliRBM } from '../ebm/rbm.js';
+
+/** Options of {@link LatticeSpinRBM}. */
+export interface LatticeSpinRBMOptions {
+  /** Spins (visible units). */
+  readonly nVisible: number;
+  /** Hidden ±1 units; a multiple of the number of translations when `translations` is given. */
+  readonly nHidden: number;
+  /** Standard deviation of the initial weights (default 0.1). */
+  readonly initStd?: number;
+  /** Zero biases, so that F(−v) = F(v) (default true). */
+  readonly spinFlipSymmetric?: boolean;
+  /**
+   * Site permutations of the lattice's translation group (entry 0 the identity), e.g.
+   * `squareTranslations(L)`; ties the weights (and biases) so that p(v) is invariant
+   * under every one of them. Omit for an unconstrained weight matrix.
+   */
+  readonly translations?: readonly Int32Array[];
+}
+
+/** A ±1-spin RBM whose parameters stay in the subspace of the chosen lattice symmetries. */
+export class LatticeSpinRBM extends BernoulliRBM {
+  /** Zero biases. */
+  readonly spinFlipSymmetric: boolean;
+  /** The translation group, or null. */
+  readonly translations: readonly Int32Array[] | null;
+  private readonly filter: Float64Array;
+
+  /**
+   * @param opts - sizes and symmetries
+   * @param rng - draws the initial weights N(0, initStd²) (with translations: the filters)
+   */
+  constructor(opts: LatticeSpinRBMOptions, rng: Rng) {
+    super({ nVisible: opts.nVisible, nHidden: opts.nHidden, units: 'pm1', initStd: opts.initStd ?? 0.1 }, rng);
+    this.spinFlipSymmetric = opts.spinFlipSymmetric ?? true;
+    this.translations = opts.translations ?? null;
+    this.filter = new Float64Array(opts.nVisible);
+    const G = this.translations;
+    if (G) {
+      const N = opts.nVisible;
+      assertShape(G.length >= 1 && G.every((g) => g.length === N), `translations must be permutations of the ${N} sites`);
+      assertShape(G[0]!.every((s, i) => s === i), 'translations[0] must be the identity');
+      assertShape(opts.nHidden % G.length === 0, `translation-invariant weights need a multiple of ${G.length} hidden units (one family per ${G.length} translations), got ${opts.nHidden}`);
+      // Tile each family's filter from the i.i.d. initial weights of its identity unit,
+      // so the filters have the requested spread (averaging would shrink it by √|G|).
+      const W = this.params.W!;
+      const H = opts.nHidden;
+      for (let f = 0; f < H / G.length; f++) {
+        const j0 = f * G.length;
+        for (let i = 0; i < N; i++) this.filter[i] = W[i * H + j0]!;
+        for (let g = 0; g < G.length; g++) {
+          const p = G[g]!;
+          for (let i = 0; i < N; i++) W[p[i]! * H + j0 + g] = this.filter[i]!;
+        }
+      }
+    }
+    this.project();
+  }
+
+  /** Restore the constraints: zero (or tie) the biases, tie the weights to their orbit average. */
+  project(): void {
+    const a = this.params.a!;
+    const b = this.params.b!;
+    if (this.spinFlipSymmetric) {
+      a.fill(0);
+      b.fill(0);
+    }
+    const G = this.translations;
+    if (!G) return;
+    const N = this.nVisible;
+    const H = this.nHidden;
+    const nG = G.length;
+    const W = this.params.W!;
+    const f = this.filter;
+    for (let fam = 0; fam < H / nG; fam++) {
+      const j0 = fam * nG;
+      f.fill(0);
+      for (let g = 0; g < nG; g++) {
+        const p = G[g]!;
+        for (let i = 0; i < N; i++) f[i]! += W[p[i]! * H + j0 + g]!;
+      }
+      for (let g = 0; g < nG; g++) {
+        const p = G[g]!;
+        for (let i = 0; i < N; i++) W[p[i]! * H + j0 + g] = f[i]! / nG;
+      }
+      if (!this.spinFlipSymmetric) {
+        let s = 0;
+        for (let g = 0; g < nG; g++) s += b[j0 + g]!;
+        b.fill(s / nG, j0, j0 + nG);
+      }
+    }
+    if (!this.spinFlipSymmetric) {
+      // A translation-invariant marginal needs a uniform visible bias when the group is transitive.
+      let s = 0;
+      for (let i = 0; i < N; i++) s += a[i]!;
+      a.fill(s / N);
+    }
+  }
+}
+
+/**
+ * The zero-bias ±1 RBM (a = b = 0) with an unconstrained weight matrix, so that its
+ * marginal is exactly symmetric under v → −v, like the zero-field Ising model. Without
+ * the constraint neither CD (whose chains never cross between the ±m modes) nor PCD
+ * (whose persistent chains stick in one mode) sees the balance of the two ordered
+ * phases below T_c, and learned biases drift to one side.
+ */
+export class SymmetricSpinRBM extends LatticeSpinRBM {
+  /**
+   * @param nVisible - spins (L²)
+   * @param nHidden - hidden ±1 units
+   * @param rng - draws the initial weights N(0, initStd²)
+   * @param initStd - initial weight scale (default 0.1)
+   */
+  constructor(nVisible: number, nHidden: number, rng: Rng, initStd = 0.1) {
+    super({ nVisible, nHidden, initStd, spinFlipSymmetric: true }, rng);
+  }
+}
