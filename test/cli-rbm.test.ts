@@ -117,6 +117,26 @@ describe('genphys rbm', () => {
     for (const p of Object.values(g.params)) for (const x of p) expect(Number.isFinite(x)).toBe(true);
   });
 
+  it('--average f trains the same run but keeps the tail average of the parameters', async () => {
+    const args = (d: string, f: string) => ['--quiet', '--seed', '3', '--out', d, 'rbm', 'train', '--data', 'bars-and-stripes:3', '--hidden', '6', '--epochs', '4', '--batch', '7', '--average', f];
+    const d0 = join(root, 'avg0');
+    const d1 = join(root, 'avg1');
+    expect(await main(args(d0, '0'))).toBe(0);
+    expect(await main(args(d1, '0.5'))).toBe(0);
+    expect(JSON.parse(readFileSync(join(d1, 'config.json'), 'utf8')).train.averaging).toBe(0.5);
+    const w0 = loadModel(d0).model.params.W!;
+    const w1 = loadModel(d1).model.params.W!;
+    expect(w1).not.toEqual(w0);
+    // The average of iterates that all lie near the last one stays close to it.
+    let diff = 0;
+    let norm = 0;
+    for (let i = 0; i < w0.length; i++) [diff, norm] = [diff + (w1[i]! - w0[i]!) ** 2, norm + w0[i]! ** 2];
+    expect(Math.sqrt(diff / norm)).toBeLessThan(0.5);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(await main(args(join(root, 'avg2'), '1.5'))).toBe(2);
+    err.mockRestore();
+  });
+
   it('spins:<file.npy> loads one temperature of an Ising dataset; a non-spin .npy is a one-line error', () => {
     const file = join(root, 'ising.npy');
     const src = Int8Array.from({ length: 3 * 9 }, (_, k) => (k % 4 === 0 ? -1 : 1));

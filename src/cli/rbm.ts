@@ -57,6 +57,7 @@ interface TrainFlags {
   optimizer: 'sgd' | 'adam';
   momentum: number;
   weightDecay: number;
+  average: number;
   schedule: 'constant' | 'linear' | 'exponential' | 'cosine';
   centering: boolean;
   chains?: number;
@@ -130,6 +131,7 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
     optimizer: flags.optimizer,
     momentum: flags.momentum,
     weightDecay: flags.weightDecay,
+    averaging: flags.average,
     schedule: flags.schedule,
     centering: flags.centering,
     ptReplicas: flags.ptReplicas,
@@ -369,6 +371,7 @@ export function register(program: Command): void {
     .addOption(new Option('--optimizer <name>', 'optimiser').argParser(choiceArg(['sgd', 'adam'] as const)).default('sgd'))
     .option('--momentum <x>', 'SGD momentum', floatArg(0, 1, { max: true }), 0)
     .option('--weight-decay <x>', 'L2 weight decay on W', floatArg(0), 0)
+    .option('--average <f>', 'model = mean of the parameters over the last fraction f of the planned updates (Polyak–Ruppert; 0 = last iterate)', floatArg(0, 1), 0)
     .addOption(new Option('--schedule <s>', 'learning-rate schedule').argParser(choiceArg(['constant', 'linear', 'exponential', 'cosine'] as const)).default('constant'))
     .option('--centering', 'centred gradient (Melchior et al. 2016)', false)
     .option('--chains <n>', 'persistent chains (default: batch size)', intArg(1))
