@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DataFormatError, ShapeError } from '../src/core/errors.js';
 import { DataNotFoundError } from '../src/data/errors.js';
 import { formatSpinText, parseSpinText, readSpinText, writeSpinText } from '../src/data/spins.js';
+import { evenlySpacedRows } from '../src/physics/dataset.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'genphys-data-spins-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -103,5 +104,18 @@ describe('formatSpinText / files', () => {
     writeSpinText(p, [1, -1], 2);
     const text = readFileSync(p, 'utf8') + '1\n';
     expect(() => parseSpinText(text, p)).toThrow(`${p}: line 2: 1 spins, expected 2`);
+  });
+});
+
+describe('evenlySpacedRows', () => {
+  it('takes rows ⌊k·rows/n⌋, so a subset of chain-by-chain data covers every chain; n ≥ rows keeps all', () => {
+    // 4 chains × 5 rows of 2 spins; row r holds the values (r, −r) so the chosen rows are visible.
+    const spins = Int8Array.from({ length: 20 * 2 }, (_, k) => (k % 2 === 0 ? 1 : -1) * Math.floor(k / 2));
+    const sub = evenlySpacedRows(spins, 2, 4);
+    expect(Array.from(sub.filter((_, k) => k % 2 === 0))).toEqual([0, 5, 10, 15]);
+    expect(Array.from(evenlySpacedRows(spins, 2, 3).filter((_, k) => k % 2 === 0))).toEqual([0, 6, 13]);
+    expect(evenlySpacedRows(spins, 2, 20)).toBe(spins);
+    expect(evenlySpacedRows(spins, 2, 99)).toBe(spins);
+    expect(spins[2]).toBe(1); // input untouched
   });
 });

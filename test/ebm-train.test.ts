@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/core/rng.js';
 import {
@@ -11,8 +14,10 @@ import {
   fillConfigurations,
   gibbsSample,
   isBarsAndStripes,
+  loadModel,
   logLikelihood,
   sampleBarsAndStripes,
+  saveModel,
   scheduleFactor,
   standardize,
 } from '../src/ebm/index.js';
@@ -149,6 +154,30 @@ describe('trainer mechanics', () => {
     await tr2.fit(data, { epochs: 2, plannedEpochs: 6 });
     for (const p of full.trainable) expect(resumed.params[p]).toEqual(full.params[p]);
     expect(() => new Trainer(part, { averaging: 1.5 })).toThrow(/averaging must lie in \[0, 1\]/);
+  });
+
+  it('tail averaging: a plan extended on resume averages only the new window; the average survives saveModel/loadModel', async () => {
+    const data = sampleBarsAndStripes(3, 100, new Rng(6));
+    // Constant learning rate: the iterates do not depend on the plan, only the window does.
+    const opts = { method: 'pcd' as const, k: 1, batchSize: 10, learningRate: 0.05, averaging: 0.5 };
+    const full = new BernoulliRBM({ nVisible: 9, nHidden: 4 }, new Rng(1));
+    await new Trainer(full, opts, new Rng(2)).fit(data, { epochs: 8 });
+    // Planned for 4, stopped after 3 (inside the old window [2, 4)), saved, resumed with a plan of 8.
+    const part = new BernoulliRBM({ nVisible: 9, nHidden: 4 }, new Rng(1));
+    const tr = new Trainer(part, opts, new Rng(2));
+    await tr.fit(data, { epochs: 3, plannedEpochs: 4 });
+    expect(tr.averagedUpdates()).toBe(10);
+    const dir = mkdtempSync(join(tmpdir(), 'genphys-avg-'));
+    try {
+      saveModel(dir, part, { trainer: tr });
+      const lm = loadModel(dir);
+      const tr2 = lm.resumeTrainer(new Rng(0));
+      expect(tr2.averagedUpdates()).toBe(10);
+      await tr2.fit(data, { epochs: 5, plannedEpochs: 8 });
+      for (const p of full.trainable) expect(lm.model.params[p]).toEqual(full.params[p]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -108,8 +108,12 @@ describe('LatticeSpinRBM', () => {
     }
   });
 
-  it('rejects a hidden count that is not a multiple of the group size, and non-permutation groups', () => {
+  it('rejects a hidden count that is not a multiple of the group size, non-permutations and non-groups', () => {
     expect(() => new LatticeSpinRBM({ nVisible: N, nHidden: N + 3, translations: G }, new Rng(1))).toThrow(/multiple of 16 hidden units/);
     expect(() => new LatticeSpinRBM({ nVisible: N, nHidden: N, translations: [G[1]!, G[0]!] }, new Rng(1))).toThrow(/identity/);
+    const collapse = Int32Array.from({ length: N }, () => 0);
+    expect(() => new LatticeSpinRBM({ nVisible: N, nHidden: 2 * N, translations: [G[0]!, collapse] }, new Rng(1))).toThrow(/permutations of the 16 sites/);
+    // A shift by one column without its powers is not a group.
+    expect(() => new LatticeSpinRBM({ nVisible: N, nHidden: 2 * N, translations: [G[0]!, G[1]!] }, new Rng(1))).toThrow(/form a group/);
   });
 });

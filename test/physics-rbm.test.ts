@@ -186,11 +186,22 @@ describe('CLI: ising rbm and demo', () => {
     expect(free.code).toBe(0);
     const cfg = JSON.parse(readFileSync(join(tmp, 'rbm-free', 'config.json'), 'utf8'));
     expect([cfg.translationInvariant, cfg.average]).toEqual([false, 0]);
-    const tied = await run(['--quiet', 'ising', 'rbm', '--data', ds, '--hidden', '20']);
+    const tiedOut = join(tmp, 'rbm-tied');
+    const tied = await run(['--quiet', '--out', tiedOut, 'ising', 'rbm', '--data', ds, '--hidden', '20']);
     expect(tied.code).toBe(2); // UsageError
     expect(tied.err.trim().split('\n')).toHaveLength(1);
     expect(tied.err).toMatch(/--hidden: translation-invariant weights need a multiple of L² = 16 hidden units, got 20/);
-    const avg = await run(['--quiet', 'ising', 'rbm', '--data', ds, '--average', '1.5']);
+    expect(existsSync(join(tiedOut, 'config.json'))).toBe(false); // rejected before the run directory is written
+    // A subset of a dataset is spread over all its chains; a saved RBM cannot be resumed by `rbm train`.
+    const sub = await run(['--out', join(tmp, 'rbm-sub'), 'ising', 'rbm', '--data', ds, '--n', '40', '--epochs', '1', '--rbm-steps', '10', '--rbm-burn-in', '1']);
+    expect(sub.code).toBe(0);
+    const big = await run(['--out', join(tmp, 'rbm-big'), 'ising', 'rbm', '--data', ds, '--n', '500', '--epochs', '1', '--rbm-steps', '10', '--rbm-burn-in', '1']);
+    expect(big.out).toContain('--n 500: ' + ds + ' holds 100–100 configurations per temperature; training on all of them');
+    const resume = await run(['--quiet', '--out', join(tmp, 'rbm-sub', 'rbm', 'T2.5000'), 'rbm', 'train', '--data', `spins:${join(ds, 'ising-L4-T2.5000.npy')}`, '--resume']);
+    expect(resume.code).toBe(2);
+    expect(resume.err.trim().split('\n')).toHaveLength(1);
+    expect(resume.err).toMatch(/--resume: .* saved without trainer state/);
+    const avg = await run(['--quiet', '--out', join(tmp, 'rbm-avg'), 'ising', 'rbm', '--data', ds, '--average', '1.5']);
     expect(avg.code).not.toBe(0);
     expect(avg.err).toMatch(/--average/);
     const bad = await run(['--quiet', 'ising', 'rbm', '--data', join(tmp, 'nope')]);

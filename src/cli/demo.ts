@@ -22,6 +22,8 @@ export const DEMO_PRESET: RbmCliOpts = {
   chains: 4,
   // hidden: 2L² (128 at L = 8), set in the action: two translation-invariant families,
   // enough to hold the Ising model exactly (one family per bond direction).
+  translationInvariant: true,
+  average: 0.3,
   method: 'pcd',
   k: 5,
   batch: 50,
@@ -44,7 +46,7 @@ export function register(program: Command): void {
     .option('--n <n>', 'training configurations per temperature', intArg(1), DEMO_PRESET.n)
     .option('--epochs <n>', 'RBM epochs per temperature', intArg(1), DEMO_PRESET.epochs)
     .option('--hidden <n>', 'RBM hidden units (default 2L², a multiple of L²)', intArg(1, 65536))
-    .addHelpText('after', '\nThe full pipeline with every knob is `genphys ising rbm`; this is its preset:\n  ' + JSON.stringify(DEMO_PRESET))
+    .addHelpText('after', '\nThe full pipeline with every knob is `genphys ising rbm`; this is its preset (hidden = 2L²):\n  ' + JSON.stringify(DEMO_PRESET))
     .action(async (o: { L: number; temps: number[]; n: number; epochs: number; hidden?: number }, cmd: Command) => {
       const g = globals(cmd);
       const log = logger(g.quiet);

@@ -9,7 +9,7 @@ import { GenphysError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { benchSampler } from '../physics/bench.js';
 import { defaultWorkers } from '../physics/chains.js';
-import { parseTemperatures, temperatureFileName, writeIsingDataset } from '../physics/dataset.js';
+import { evenlySpacedRows, parseTemperatures, temperatureFileName, writeIsingDataset } from '../physics/dataset.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { kaufmanSquare, onsagerEnergy, onsagerMagnetisation, onsagerSpecificHeat, onsagerTc } from '../physics/exact.js';
 import type { IsingGeometry } from '../physics/lattice.js';
@@ -31,6 +31,7 @@ import {
   type RbmComparisonRow,
   type RbmPipelineOptions,
   type RbmTrainSettings,
+  checkTrainSettings,
 } from '../physics/rbm-pipeline.js';
 import { UsageError } from '../core/errors.js';
 
@@ -260,58 +261,60 @@ function deviationLines(rows: readonly RbmComparisonRow[]): string {
 export async function runRbmCommand(o: RbmCliOpts, dir: string, seed: number, quiet: boolean): Promise<readonly RbmComparisonRow[]> {
   const log = logger(quiet);
   const t0 = performance.now();
-  const config = { command: 'ising rbm', seed, ...o, temps: o.data ? 'from dataset' : o.temps };
-  startRun(dir, config, quiet);
-  const trainFor = (L: number): RbmTrainSettings => ({
+  // Everything that can be rejected is checked before the run directory is written.
+  const ds = o.data ? loadIsingDataset(o.data) : null;
+  if (ds && (ds.manifest.geometry !== 'square' || ds.manifest.h !== 0 || ds.manifest.J !== 1)) throw new UsageError(`--data: ${o.data} must be a square-lattice dataset with J = 1 and h = 0`);
+  const L = ds ? ds.manifest.L : o.L;
+  const train: RbmTrainSettings = checkTrainSettings(L, {
     nHidden: o.hidden ?? 2 * L * L, method: o.method, k: o.k, batchSize: o.batch, learningRate: o.lr, momentum: o.momentum, optimizer: o.optimizer, epochs: o.epochs,
     symmetric: o.biases !== true, augment: o.augment ?? 1, translationInvariant: o.translationInvariant !== false, averaging: o.average ?? 0.3,
   });
+  startRun(dir, { command: 'ising rbm', seed, ...o, L, hidden: train.nHidden, temps: o.data ? 'from dataset' : o.temps }, quiet);
   const pipe: Omit<RbmPipelineOptions, 'temps'> = {
-    L: o.L,
+    L,
     algorithm: o.algo,
     nTrain: o.n,
     sweepsBetween: o.sweepsBetween,
     burnIn: o.burnIn,
     chains: o.chains,
-    train: trainFor(o.L),
+    train,
     sample: { chains: o.rbmChains, burnIn: o.rbmBurnIn, steps: o.rbmSteps },
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
   };
   const rng = new Rng(seed);
   let rows: RbmComparisonRow[];
-  let L = o.L;
   /** The training configurations of each temperature, as one .npy (for the saved RBMs' run configs). */
   let npyOf: (T: number, i: number) => string;
-  if (o.data) {
-    const dataPath = o.data;
-    const ds = loadIsingDataset(dataPath);
-    if (ds.manifest.geometry !== 'square' || ds.manifest.h !== 0 || ds.manifest.J !== 1) throw new UsageError(`--data: ${o.data} must be a square-lattice dataset with J = 1 and h = 0`);
-    L = ds.manifest.L;
+  if (ds) {
+    const dataPath = o.data!;
     npyOf = (_T, i) => resolve(dataPath, ds.manifest.temperatures[i]!.file);
-    const pipeL = { ...pipe, train: trainFor(L) };
-    const sets = ds.temperatures.map((t, i) => ({ T: t.T, spins: t.spins.subarray(0, Math.min(o.n, t.n) * ds.N), mc: ds.manifest.temperatures[i]!.observables }));
-    const bar = progress(sets.length * taskUnits(pipeL.train), `RBM L=${L}`, quiet);
-    rows = await runRbmOnTrainingSets(L, sets, pipeL, rng, (_s, a) => bar.tick(a));
+    // Stored configurations run chain by chain: a subset is taken evenly spaced through the
+    // file, so that it draws on every chain rather than on the first.
+    const sets = ds.temperatures.map((t, i) => ({ T: t.T, spins: evenlySpacedRows(t.spins, ds.N, o.n), mc: ds.manifest.temperatures[i]!.observables }));
+    const used = sets.map((x) => x.spins.length / ds.N);
+    if (used.some((k) => k < o.n)) log(`--n ${o.n}: ${o.data} holds ${Math.min(...used)}–${Math.max(...used)} configurations per temperature; training on all of them`);
+    const bar = progress(sets.length * taskUnits(train), `RBM L=${L}`, quiet);
+    rows = await runRbmOnTrainingSets(L, sets, pipe, rng, (_s, a) => bar.tick(a));
     bar.stop();
   } else {
-    const mcTotal = totalSweeps({ L: o.L, algorithm: o.algo, chains: o.chains, burnIn: o.burnIn, sweeps: Math.ceil(o.n / o.chains) * o.sweepsBetween }, o.temps.length);
-    const mcBar = progress(mcTotal, `Monte Carlo (${o.algo}) L=${o.L}`, quiet);
+    const mcTotal = totalSweeps({ L, algorithm: o.algo, chains: o.chains, burnIn: o.burnIn, sweeps: Math.ceil(o.n / o.chains) * o.sweepsBetween }, o.temps.length);
+    const mcBar = progress(mcTotal, `Monte Carlo (${o.algo}) L=${L}`, quiet);
     let rbmBar: ReturnType<typeof progress> | null = null;
     const dataDir = join(dir, 'data');
-    npyOf = (T) => resolve(dataDir, temperatureFileName(o.L, T));
+    npyOf = (T) => resolve(dataDir, temperatureFileName(L, T));
     const onSimulated = (results: readonly SimulationResult[]) =>
       writeIsingDataset(
         dataDir,
         results,
-        { geometry: 'square', L: o.L, J: 1, h: 0, algorithm: o.algo, seed, chains: o.chains, burnIn: o.burnIn, sweepsBetween: o.sweepsBetween, createdBy: `genphys ${VERSION}` },
-        (T) => { const k = kaufmanSquare(o.L, T); return { energy: k.energy, specificHeat: k.specificHeat }; },
+        { geometry: 'square', L, J: 1, h: 0, algorithm: o.algo, seed, chains: o.chains, burnIn: o.burnIn, sweepsBetween: o.sweepsBetween, createdBy: `genphys ${VERSION}` },
+        (T) => { const k = kaufmanSquare(L, T); return { energy: k.energy, specificHeat: k.specificHeat }; },
       );
     rows = await runRbmPipeline({ ...pipe, temps: o.temps, onSimulated }, rng, (stage, a) => {
       if (stage === 'mc') mcBar.tick(a);
       else {
         if (!rbmBar) {
           mcBar.stop();
-          rbmBar = progress(o.temps.length * taskUnits(pipe.train!), `RBM training + sampling`, quiet);
+          rbmBar = progress(o.temps.length * taskUnits(train), `RBM training + sampling`, quiet);
         }
         rbmBar.tick(a);
       }
@@ -320,7 +323,6 @@ export async function runRbmCommand(o: RbmCliOpts, dir: string, seed: number, qu
     (rbmBar as ReturnType<typeof progress> | null)?.stop();
   }
   const files = await writeComparison(dir, rows, L);
-  const train = trainFor(L);
   // One run directory per temperature that `genphys rbm sample|eval` can open.
   rows.forEach((r, i) => {
     const m = new BernoulliRBM({ nVisible: L * L, nHidden: r.params.W.length / (L * L), units: 'pm1' });
@@ -331,10 +333,10 @@ export async function runRbmCommand(o: RbmCliOpts, dir: string, seed: number, qu
     mkdirSync(rd, { recursive: true });
     writeJsonAtomic(join(rd, 'config.json'), {
       command: 'ising rbm', seed, T: r.T, L,
-      data: { spec: `spins:${npyOf(r.T, i)}`, binarize: 'none', limit: o.n },
+      data: { spec: `spins:${npyOf(r.T, i)}`, binarize: 'none' },
       image: { height: L, width: L },
       model: { kind: m.kind, ...m.config },
-      train,
+      ising: train,
     });
     saveModel(rd, m, { extra: { source: 'ising rbm', T: r.T, L } });
   });

@@ -139,6 +139,7 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
   };
   if (flags.resume && existsSync(join(out, 'checkpoint.json'))) {
     const lm = loadModel(out);
+    if (!lm.train) throw new UsageError(`--resume: ${out} holds a model saved without trainer state (e.g. by 'ising rbm'); train into a new --out instead`);
     model = lm.model;
     trainer = lm.resumeTrainer(rng.split(2));
     log(`resuming ${out} at epoch ${trainer.epoch}`);

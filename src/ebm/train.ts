@@ -63,11 +63,12 @@ export interface TrainOptions {
   /**
    * Polyak–Ruppert tail averaging (Polyak & Juditsky 1992): the fraction f ∈ [0, 1] of the
    * planned training over which the parameters after every update are averaged (default
-   * 0: off). When `fit` reaches the end of the planned epochs the model's parameters are
-   * replaced by that average. SGD on a stochastic gradient leaves the iterates fluctuating
-   * around the optimum with a spread ∝ learning rate; their average is far closer to it.
-   * Constraints applied by `project()` that are linear (tied or zeroed parameters) hold
-   * for the average too.
+   * 0: off): the updates that start at planned progress p with 1 − f ≤ p < 1. When `fit`
+   * reaches the end of the planned epochs the model's parameters are replaced by that
+   * average; updates past the plan are not averaged. SGD on a stochastic gradient leaves the
+   * iterates fluctuating around the optimum with a spread ∝ learning rate; their average is
+   * far closer to it. Constraints applied by `project()` that are linear or convex (tied or
+   * zeroed parameters, box clamps) hold for the average too.
    */
   readonly averaging?: number;
 }
@@ -295,11 +296,22 @@ export class Trainer {
     this.apply();
     this.model.project?.();
     this.step++;
-    if (this.options.averaging > 0 && this.progress >= 1 - this.options.averaging) this.accumulateAverage();
+    if (this.options.averaging > 0) {
+      // In the window: 1 − f ≤ progress < 1 (with a rounding margin: 1 − 0.7 is 0.30000000000000004).
+      // Outside it the running mean restarts, so a plan that moved (a resumed run asked for more
+      // epochs) never mixes iterates from an old window into the new one.
+      const inWindow = this.progress + this.options.averaging >= 1 - 1e-9 && this.progress < 1;
+      if (inWindow) this.accumulateAverage();
+      else this.avgCount = 0;
+    }
     return this.lastReconstruction;
   }
 
-  /** Add the current parameters to the running mean (incremental form, exact for resume). */
+  /**
+   * Add the current parameters to the running mean. The incremental float32 form restores
+   * exactly from {@link getState} at an epoch boundary (a run stopped mid-epoch redoes that
+   * epoch, and its first updates are then averaged twice, as every other state replays them).
+   */
   private accumulateAverage(): void {
     const n = ++this.avgCount;
     for (const p of this.model.trainable) {
@@ -484,7 +496,7 @@ export class Trainer {
         reconstruction: recSum / rows,
         ...(this.pt ? { swapRates: this.swapRates() } : {}),
       };
-      if (this.epoch === endEpoch) this.applyAverage();
+      if (this.epoch >= endEpoch) this.applyAverage();
       const ret = opts.onEpoch ? await opts.onEpoch(info) : undefined;
       if (ret === false || opts.signal?.aborted) return { epochs: e + 1, stopped: true };
     }

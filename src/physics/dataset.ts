@@ -276,3 +276,19 @@ export function loadSpinConfigurations(path: string): SpinConfigurations {
   for (let k = 0; k < spins.length; k++) spins[k] = t.data[k]! > 0 ? 1 : -1;
   return { n: t.n, dim: t.dim, spins };
 }
+
+/**
+ * At most n of the rows of `spins` (rows × N), evenly spaced through it (row ⌊k·rows/n⌋ for
+ * k = 0 … n − 1); `spins` itself when n ≥ rows. Datasets store their chains one after the
+ * other, so an evenly spaced subset draws on every chain.
+ */
+export function evenlySpacedRows(spins: Int8Array, N: number, n: number): Int8Array {
+  const rows = spins.length / N;
+  if (n >= rows) return spins;
+  const out = new Int8Array(n * N);
+  for (let k = 0; k < n; k++) {
+    const r = Math.floor((k * rows) / n);
+    out.set(spins.subarray(r * N, (r + 1) * N), k * N);
+  }
+  return out;
+}

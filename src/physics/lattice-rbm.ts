@@ -18,6 +18,28 @@ import type { Rng } from '../core/rng.js';
 import { assertShape } from '../core/errors.js';
 import { BernoulliRBM } from '../ebm/rbm.js';
 
+function isPermutation(p: Int32Array): boolean {
+  const seen = new Uint8Array(p.length);
+  for (const x of p) {
+    if (!(x >= 0 && x < p.length) || seen[x]) return false;
+    seen[x] = 1;
+  }
+  return true;
+}
+
+function isClosed(G: readonly Int32Array[]): boolean {
+  const key = (p: ArrayLike<number>) => Array.prototype.join.call(p, ',');
+  const keys = new Set(G.map(key));
+  const c = new Int32Array(G[0]!.length);
+  for (const g of G) {
+    for (const h of G) {
+      for (let i = 0; i < c.length; i++) c[i] = g[h[i]!]!;
+      if (!keys.has(key(c))) return false;
+    }
+  }
+  return true;
+}
+
 /** Options of {@link LatticeSpinRBM}. */
 export interface LatticeSpinRBMOptions {
   /** Spins (visible units). */
@@ -56,8 +78,10 @@ export class LatticeSpinRBM extends BernoulliRBM {
     const G = this.translations;
     if (G) {
       const N = opts.nVisible;
-      assertShape(G.length >= 1 && G.every((g) => g.length === N), `translations must be permutations of the ${N} sites`);
+      assertShape(G.length >= 1 && G.every((g) => g.length === N && isPermutation(g)), `translations must be permutations of the ${N} sites`);
       assertShape(G[0]!.every((s, i) => s === i), 'translations[0] must be the identity');
+      // Closure (g∘h ∈ G) is what makes the tied marginal invariant; checked when cheap.
+      if (G.length * G.length * N <= 1e7) assertShape(isClosed(G), 'translations must form a group (closed under composition)');
       assertShape(opts.nHidden % G.length === 0, `translation-invariant weights need a multiple of ${G.length} hidden units (one family per ${G.length} translations), got ${opts.nHidden}`);
       // Tile each family's filter from the i.i.d. initial weights of its identity unit,
       // so the filters have the requested spread (averaging would shrink it by √|G|).
