@@ -55,7 +55,7 @@ export interface RbmTrainSettings {
   readonly batchSize?: number;
   /** Persistent chains for PCD (default: the batch size). */
   readonly pcdChains?: number;
-  /** Learning rate (default 0.02; 0.05 leaves e 4–6 % too high at T ≥ 3 at L = 8). */
+  /** Learning rate (default 0.02; with free weights and no averaging 0.05 left e 4–6 % too high at T ≥ 3, L = 8). */
   readonly learningRate?: number;
   /** SGD momentum (default 0.5; ignored by Adam). */
   readonly momentum?: number;
