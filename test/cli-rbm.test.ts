@@ -137,7 +137,7 @@ describe('genphys rbm', () => {
     err.mockRestore();
   });
 
-  it('spins:<file.npy> loads one temperature of an Ising dataset; a non-spin .npy is a one-line error', () => {
+  it('spins:<file.npy> loads one temperature of an Ising dataset; a .npy that is not spins is a one-line error', () => {
     const file = join(root, 'ising.npy');
     const src = Int8Array.from({ length: 3 * 9 }, (_, k) => (k % 4 === 0 ? -1 : 1));
     writeNpy(file, src, [3, 3, 3]);
@@ -146,11 +146,11 @@ describe('genphys rbm', () => {
     expect(Array.from(d.train)).toEqual(Array.from(src));
     expect(loadEbmData(`spins:${file}`, { limit: 2 }).train.length).toBe(18);
     const bad = join(root, 'bad.npy');
-    writeNpy(bad, Int8Array.from([1, 0, 1, 1]), [1, 2, 2]);
-    expect(() => loadEbmData(`spins:${bad}`)).toThrow(/bad\.npy: value 0 at flat index 1 is not a spin/);
+    writeNpy(bad, Int8Array.from([1, 0, -1, 1]), [1, 2, 2]);
+    expect(() => loadEbmData(`spins:${bad}`)).toThrow(/bad\.npy: mixes 0 and −1 as spin down/);
     const grey = join(root, 'grey.npy');
-    writeNpy(grey, new Float32Array(4), [1, 2, 2]);
-    expect(() => loadEbmData(`spins:${grey}`)).toThrow(/expected int8/);
+    writeNpy(grey, Float32Array.from([1, 0.5, 0, 1]), [1, 2, 2]);
+    expect(() => loadEbmData(`spins:${grey}`)).toThrow(/grey\.npy: value 0\.5 at flat index 1 is not a spin/);
   });
 
   it('bad flags are usage errors (exit 2)', async () => {

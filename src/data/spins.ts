@@ -5,9 +5,10 @@
  * from the file; mixing the two, ragged lines, or any other token is an error that
  * names the file and line.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { DataFormatError, ShapeError } from '../core/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { readNpy } from '../io/npy.js';
 import { DataNotFoundError } from './errors.js';
 
 /** How spins are written: `'01'` (down = 0, up = 1) or `'pm1'` (down = −1, up = +1). */
@@ -153,4 +154,45 @@ export function formatSpinText(data: ArrayLike<number>, dim: number, opts: Forma
 /** Write {@link formatSpinText} output to `path` atomically. */
 export function writeSpinText(path: string, data: ArrayLike<number>, dim: number, opts: FormatSpinOptions = {}): void {
   writeFileAtomic(path, formatSpinText(data, dim, opts));
+}
+
+/** Spin configurations for training, whatever file they came in. */
+export interface SpinConfigurations {
+  /** Number of configurations. */
+  readonly n: number;
+  /** Spins per configuration. */
+  readonly dim: number;
+  /** n × dim values ±1. */
+  readonly spins: Int8Array;
+}
+
+/**
+ * Load configurations from a single `.npy` (int8 ±1 or 0/1, any shape [n, …]) or a
+ * spin text file (0/1 or ±1; see src/data/spins.ts), converted to ±1.
+ * For a dataset directory use {@link loadIsingDataset}.
+ * @throws DataFormatError naming the file
+ */
+export function loadSpinConfigurations(path: string): SpinConfigurations {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new DataFormatError(path, 'is a directory; load it with loadIsingDataset');
+  if (path.endsWith('.npy')) {
+    const arr = readNpy(path);
+    if (arr.shape.length < 1) throw new DataFormatError(path, 'expected an array of shape [n, …]');
+    const n = arr.shape[0]!;
+    const dim = arr.shape.slice(1).reduce((a, b) => a * b, 1);
+    const spins = new Int8Array(n * dim);
+    let zeros = false, minus = false;
+    for (let k = 0; k < spins.length; k++) {
+      const v = Number(arr.data[k]);
+      if (v === 1) spins[k] = 1;
+      else if (v === -1) { spins[k] = -1; minus = true; }
+      else if (v === 0) { spins[k] = -1; zeros = true; }
+      else throw new DataFormatError(path, `value ${v} at flat index ${k} is not a spin (expected ±1 or 0/1)`);
+    }
+    if (zeros && minus) throw new DataFormatError(path, 'mixes 0 and −1 as spin down');
+    return { n, dim, spins };
+  }
+  const t = readSpinText(path);
+  const spins = new Int8Array(t.data.length);
+  for (let k = 0; k < spins.length; k++) spins[k] = t.data[k]! > 0 ? 1 : -1;
+  return { n: t.n, dim: t.dim, spins };
 }

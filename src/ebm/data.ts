@@ -1,13 +1,13 @@
 /**
  * Training data for the energy models, named by a short spec string:
- * `fashion-mnist`, `mnist`, `bars-and-stripes:<n>`, `spins:<file>` (a text spin file, or
- * one temperature's `.npy` from an Ising dataset: int8 ±1 of shape [n, L, L] or [n, L]).
+ * `fashion-mnist`, `mnist`, `bars-and-stripes:<n>`, `spins:<file>` (a text spin file, or a
+ * `.npy` of ±1 or 0/1 spins of shape [n, …], e.g. one temperature of an Ising dataset).
  */
-import { DataFormatError, UsageError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { binarizeDynamic, binarizeStatic, loadImageDataset, readSpinText, toUnitFloat, type DatasetName } from '../data/index.js';
+import { loadSpinConfigurations, type SpinConfigurations } from '../data/spins.js';
 import { barsAndStripesPatterns } from './bars-and-stripes.js';
-import { readNpy } from '../io/npy.js';
 
 /** How grey images become binary: fixed threshold 0.5, a fresh Bernoulli draw per epoch, or kept grey. */
 export type Binarization = 'static' | 'dynamic' | 'none';
@@ -88,7 +88,7 @@ export function loadEbmData(spec: string, opts: LoadEbmDataOptions = {}): EbmDat
   }
   const spins = /^spins:(.+)$/.exec(spec);
   if (spins) {
-    const d = spins[1]!.endsWith('.npy') ? readSpinNpy(spins[1]!) : readSpinText(spins[1]!);
+    const d = spins[1]!.endsWith('.npy') ? fromConfigurations(loadSpinConfigurations(spins[1]!)) : readSpinText(spins[1]!);
     const train = cut(d.data, d.dim);
     const L = Math.round(Math.sqrt(d.dim));
     return {
@@ -104,18 +104,7 @@ export function loadEbmData(spec: string, opts: LoadEbmDataOptions = {}): EbmDat
   throw new UsageError(`--data '${spec}': expected fashion-mnist, mnist, bars-and-stripes:<n> or spins:<file>`);
 }
 
-/** ±1 spins from an Ising dataset's `.npy` (int8, shape [n, L, L] or [n, L]) as float rows. */
-function readSpinNpy(path: string): { data: Float32Array; dim: number; convention: 'pm1' } {
-  const arr = readNpy(path);
-  if (arr.descr !== '|i1') throw new DataFormatError(path, `dtype ${arr.descr}, expected int8 (|i1) spins`);
-  if (arr.shape.length < 2 || arr.shape[0]! < 1) throw new DataFormatError(path, `shape [${arr.shape.join(', ')}], expected [n, L, L] or [n, L] with n ≥ 1`);
-  const dim = arr.shape.slice(1).reduce((a, b) => a * b, 1);
-  const src = arr.data as Int8Array;
-  const data = new Float32Array(src.length);
-  for (let k = 0; k < src.length; k++) {
-    const v = src[k]!;
-    if (v !== 1 && v !== -1) throw new DataFormatError(path, `value ${v} at flat index ${k} is not a spin (expected −1 or +1)`);
-    data[k] = v;
-  }
-  return { data, dim, convention: 'pm1' };
+/** ±1 configurations (e.g. one temperature's `.npy` of an Ising dataset) as float rows. */
+function fromConfigurations(c: SpinConfigurations): { data: Float32Array; dim: number; convention: 'pm1' } {
+  return { data: Float32Array.from(c.spins), dim: c.dim, convention: 'pm1' };
 }

@@ -11,12 +11,11 @@
  * Also: temperature-list parsing for the CLI, and a loader that accepts a dataset
  * directory, a single .npy file or a spin text file.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DataFormatError, UsageError } from '../core/errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { readNpy, writeNpy } from '../io/npy.js';
-import { readSpinText } from '../data/spins.js';
 import type { IsingGeometry } from './lattice.js';
 import type { Estimate } from './observables.js';
 import type { SimulationResult } from './simulate.js';
@@ -236,46 +235,7 @@ export function loadIsingDataset(dir: string): IsingDataset {
   return { manifest: m as IsingManifest, dir, N, temperatures: temps };
 }
 
-/** Spin configurations for training, whatever file they came in. */
-export interface SpinConfigurations {
-  /** Number of configurations. */
-  readonly n: number;
-  /** Spins per configuration. */
-  readonly dim: number;
-  /** n × dim values ±1. */
-  readonly spins: Int8Array;
-}
-
-/**
- * Load configurations from a single `.npy` (int8 ±1 or 0/1, any shape [n, …]) or a
- * spin text file (0/1 or ±1; see src/data/spins.ts), converted to ±1.
- * For a dataset directory use {@link loadIsingDataset}.
- * @throws DataFormatError naming the file
- */
-export function loadSpinConfigurations(path: string): SpinConfigurations {
-  if (existsSync(path) && statSync(path).isDirectory()) throw new DataFormatError(path, 'is a directory; load it with loadIsingDataset');
-  if (path.endsWith('.npy')) {
-    const arr = readNpy(path);
-    need(arr.shape.length >= 1, path, 'expected an array of shape [n, …]');
-    const n = arr.shape[0]!;
-    const dim = arr.shape.slice(1).reduce((a, b) => a * b, 1);
-    const spins = new Int8Array(n * dim);
-    let zeros = false, minus = false;
-    for (let k = 0; k < spins.length; k++) {
-      const v = Number(arr.data[k]);
-      if (v === 1) spins[k] = 1;
-      else if (v === -1) { spins[k] = -1; minus = true; }
-      else if (v === 0) { spins[k] = -1; zeros = true; }
-      else throw new DataFormatError(path, `value ${v} at flat index ${k} is not a spin (expected ±1 or 0/1)`);
-    }
-    need(!(zeros && minus), path, 'mixes 0 and −1 as spin down');
-    return { n, dim, spins };
-  }
-  const t = readSpinText(path);
-  const spins = new Int8Array(t.data.length);
-  for (let k = 0; k < spins.length; k++) spins[k] = t.data[k]! > 0 ? 1 : -1;
-  return { n: t.n, dim: t.dim, spins };
-}
+export { loadSpinConfigurations, type SpinConfigurations } from '../data/spins.js';
 
 /**
  * At most n of the rows of `spins` (rows × N), evenly spaced through it (row ⌊k·rows/n⌋ for
