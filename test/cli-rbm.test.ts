@@ -151,6 +151,9 @@ describe('genphys rbm', () => {
     const grey = join(root, 'grey.npy');
     writeNpy(grey, Float32Array.from([1, 0.5, 0, 1]), [1, 2, 2]);
     expect(() => loadEbmData(`spins:${grey}`)).toThrow(/grey\.npy: value 0\.5 at flat index 1 is not a spin/);
+    const empty = join(root, 'empty.npy');
+    writeNpy(empty, new Int8Array(0), [0, 2, 2]);
+    expect(() => loadEbmData(`spins:${empty}`)).toThrow(/empty\.npy: shape \[0, 2, 2\]: expected \[n, …\] with n ≥ 1/);
   });
 
   it('bad flags are usage errors (exit 2)', async () => {

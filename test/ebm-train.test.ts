@@ -179,6 +179,32 @@ describe('trainer mechanics', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('tail averaging: a plan moved while inside both windows restarts the mean; the window edge is exact; updates past the plan are not averaged', async () => {
+    const data = sampleBarsAndStripes(3, 100, new Rng(7)); // 10 batches per epoch
+    const opts = { method: 'pcd' as const, k: 1, batchSize: 10, learningRate: 0.05, averaging: 0.5 };
+    // Planned for 4 and stopped after 3 (10 updates in the window [2, 4)); resumed with a plan of 5,
+    // whose window [2.5, 5) also contains epoch 3: only updates made under the new plan count.
+    const m = new BernoulliRBM({ nVisible: 9, nHidden: 4 }, new Rng(1));
+    const tr = new Trainer(m, opts, new Rng(2));
+    await tr.fit(data, { epochs: 3, plannedEpochs: 4 });
+    expect(tr.averagedUpdates()).toBe(10);
+    let seen = -1;
+    await tr.fit(data, { epochs: 1, plannedEpochs: 5, onEpoch: () => void (seen = tr.averagedUpdates()) });
+    expect(seen).toBe(10);
+    // f = 0.7 over 10 epochs: the window starts exactly at progress 0.3 (1 − 0.7 rounds above 0.3).
+    const m2 = new BernoulliRBM({ nVisible: 9, nHidden: 4 }, new Rng(1));
+    const tr2 = new Trainer(m2, { ...opts, averaging: 0.7 }, new Rng(2));
+    const counts: number[] = [];
+    await tr2.fit(data, { epochs: 10, onEpoch: (i) => void (i.epoch < 10 && counts.push(tr2.averagedUpdates())) });
+    expect(counts).toEqual([0, 0, 0, 10, 20, 30, 40, 50, 60]);
+    // Asked for 6 epochs of a 4-epoch plan: the average is applied at epoch 4 and nothing after it is averaged.
+    const m3 = new BernoulliRBM({ nVisible: 9, nHidden: 4 }, new Rng(1));
+    const tr3 = new Trainer(m3, opts, new Rng(2));
+    const after: number[] = [];
+    await tr3.fit(data, { epochs: 6, plannedEpochs: 4, onEpoch: () => void after.push(tr3.averagedUpdates()) });
+    expect(after).toEqual([0, 0, 10, 0, 0, 0]);
+  });
 });
 
 /** Exact mean and covariance of a 2-visible Gaussian–Bernoulli RBM: a mixture of 2^nh Gaussians N(a + W·h, σ²). */

@@ -7,7 +7,7 @@ import { exactLogProbabilities, exactSquare } from '../src/physics/exact.js';
 import { isingModel, squareTranslations } from '../src/physics/lattice.js';
 import { loadIsingDataset } from '../src/physics/dataset.js';
 import { loadModel } from '../src/ebm/io.js';
-import { SymmetricSpinRBM, comparisonTables, exactRbmKL, relativeDeviation, runRbmPipeline, trainAndSampleRbm } from '../src/physics/rbm-pipeline.js';
+import { SymmetricSpinRBM, comparisonTables, datasetTrainingSets, exactRbmKL, relativeDeviation, runRbmPipeline, trainAndSampleRbm } from '../src/physics/rbm-pipeline.js';
 import { simulateTemperatures } from '../src/physics/simulate.js';
 import { runCli } from './cli-helpers.js';
 
@@ -192,11 +192,18 @@ describe('CLI: ising rbm and demo', () => {
     expect(tied.err.trim().split('\n')).toHaveLength(1);
     expect(tied.err).toMatch(/--hidden: translation-invariant weights need a multiple of L² = 16 hidden units, got 20/);
     expect(existsSync(join(tiedOut, 'config.json'))).toBe(false); // rejected before the run directory is written
-    // A subset of a dataset is spread over all its chains; a saved RBM cannot be resumed by `rbm train`.
+    // A subset of a dataset is spread over all its chains (4 chains × 25 stored one after the other).
+    const loaded = loadIsingDataset(ds);
+    const [set] = datasetTrainingSets(loaded, 4);
+    const all = loaded.temperatures[0]!.spins;
+    expect(Array.from(set!.spins)).toEqual([0, 25, 50, 75].flatMap((r) => Array.from(all.subarray(r * 16, (r + 1) * 16))));
+    expect(set!.mc).toEqual(loaded.manifest.temperatures[0]!.observables);
+    expect(datasetTrainingSets(loaded, 1000)[0]!.spins).toBe(all);
+    // A saved RBM cannot be resumed by `rbm train`.
     const sub = await run(['--out', join(tmp, 'rbm-sub'), 'ising', 'rbm', '--data', ds, '--n', '40', '--epochs', '1', '--rbm-steps', '10', '--rbm-burn-in', '1']);
     expect(sub.code).toBe(0);
     const big = await run(['--out', join(tmp, 'rbm-big'), 'ising', 'rbm', '--data', ds, '--n', '500', '--epochs', '1', '--rbm-steps', '10', '--rbm-burn-in', '1']);
-    expect(big.out).toContain('--n 500: ' + ds + ' holds 100–100 configurations per temperature; training on all of them');
+    expect(big.out).toContain('--n 500: ' + ds + ' holds fewer at T = 2.5000 (100); training on all of those');
     const resume = await run(['--quiet', '--out', join(tmp, 'rbm-sub', 'rbm', 'T2.5000'), 'rbm', 'train', '--data', `spins:${join(ds, 'ising-L4-T2.5000.npy')}`, '--resume']);
     expect(resume.code).toBe(2);
     expect(resume.err.trim().split('\n')).toHaveLength(1);

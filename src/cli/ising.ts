@@ -9,7 +9,7 @@ import { GenphysError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { benchSampler } from '../physics/bench.js';
 import { defaultWorkers } from '../physics/chains.js';
-import { evenlySpacedRows, parseTemperatures, temperatureFileName, writeIsingDataset } from '../physics/dataset.js';
+import { parseTemperatures, temperatureFileName, writeIsingDataset } from '../physics/dataset.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { kaufmanSquare, onsagerEnergy, onsagerMagnetisation, onsagerSpecificHeat, onsagerTc } from '../physics/exact.js';
 import type { IsingGeometry } from '../physics/lattice.js';
@@ -32,6 +32,7 @@ import {
   type RbmPipelineOptions,
   type RbmTrainSettings,
   checkTrainSettings,
+  datasetTrainingSets,
 } from '../physics/rbm-pipeline.js';
 import { UsageError } from '../core/errors.js';
 
@@ -288,11 +289,9 @@ export async function runRbmCommand(o: RbmCliOpts, dir: string, seed: number, qu
   if (ds) {
     const dataPath = o.data!;
     npyOf = (_T, i) => resolve(dataPath, ds.manifest.temperatures[i]!.file);
-    // Stored configurations run chain by chain: a subset is taken evenly spaced through the
-    // file, so that it draws on every chain rather than on the first.
-    const sets = ds.temperatures.map((t, i) => ({ T: t.T, spins: evenlySpacedRows(t.spins, ds.N, o.n), mc: ds.manifest.temperatures[i]!.observables }));
-    const used = sets.map((x) => x.spins.length / ds.N);
-    if (used.some((k) => k < o.n)) log(`--n ${o.n}: ${o.data} holds ${Math.min(...used)}–${Math.max(...used)} configurations per temperature; training on all of them`);
+    const sets = datasetTrainingSets(ds, o.n);
+    const short = ds.temperatures.filter((t) => t.n < o.n);
+    if (short.length > 0) log(`--n ${o.n}: ${o.data} holds fewer at ${short.map((t) => `T = ${t.T.toFixed(4)} (${t.n})`).join(', ')}; training on all of those`);
     const bar = progress(sets.length * taskUnits(train), `RBM L=${L}`, quiet);
     rows = await runRbmOnTrainingSets(L, sets, pipe, rng, (_s, a) => bar.tick(a));
     bar.stop();
@@ -334,6 +333,7 @@ export async function runRbmCommand(o: RbmCliOpts, dir: string, seed: number, qu
     writeJsonAtomic(join(rd, 'config.json'), {
       command: 'ising rbm', seed, T: r.T, L,
       data: { spec: `spins:${npyOf(r.T, i)}`, binarize: 'none' },
+      trainedOn: ds && ds.temperatures[i]!.n > o.n ? `${o.n} of the file's ${ds.temperatures[i]!.n} configurations, evenly spaced` : 'every configuration in the file',
       image: { height: L, width: L },
       model: { kind: m.kind, ...m.config },
       ising: train,

@@ -176,7 +176,7 @@ export function loadSpinConfigurations(path: string): SpinConfigurations {
   if (existsSync(path) && statSync(path).isDirectory()) throw new DataFormatError(path, 'is a directory; load it with loadIsingDataset');
   if (path.endsWith('.npy')) {
     const arr = readNpy(path);
-    if (arr.shape.length < 1) throw new DataFormatError(path, 'expected an array of shape [n, …]');
+    if (arr.shape.length < 2 || arr.shape[0]! < 1) throw new DataFormatError(path, `shape [${arr.shape.join(', ')}]: expected [n, …] with n ≥ 1 configurations`);
     const n = arr.shape[0]!;
     const dim = arr.shape.slice(1).reduce((a, b) => a * b, 1);
     const spins = new Int8Array(n * dim);

@@ -53,7 +53,7 @@ export function saveModel(dir: string, model: EnergyModel, opts: SaveModelOption
       tensors,
       step: opts.trainer?.step ?? 0,
       epoch: opts.trainer?.epoch ?? 0,
-      ...(trainerJson ? { optimizer: { step: trainerJson.step, ptBetas: trainerJson.ptBetas, ptParity: trainerJson.ptParity, avgCount: trainerJson.avgCount ?? 0 }, rng: trainerJson.rng } : {}),
+      ...(trainerJson ? { optimizer: { step: trainerJson.step, ptBetas: trainerJson.ptBetas, ptParity: trainerJson.ptParity, avgCount: trainerJson.avgCount ?? 0, avgPlanEnd: trainerJson.avgPlanEnd ?? null }, rng: trainerJson.rng } : {}),
       ...(opts.dataset ? { dataset: opts.dataset } : {}),
       ...(opts.extra ? { extra: opts.extra } : {}),
     },
@@ -104,9 +104,9 @@ export function loadModel(path: string, opts: { name?: string } = {}): LoadedMod
           if (k.startsWith('optimizer.')) tensors[`opt.${k.slice(10)}`] = t.data;
           else if (k.startsWith('trainer.')) tensors[k.slice(8)] = t.data;
         }
-        const o = ck.optimizer as { ptBetas?: number[] | null; ptParity?: number; avgCount?: number };
+        const o = ck.optimizer as { ptBetas?: number[] | null; ptParity?: number; avgCount?: number; avgPlanEnd?: number | null };
         trainer.setState({
-          json: { step: ck.step, epoch: ck.epoch, rng: ck.rng, options: trainer.options, ptBetas: o.ptBetas ?? null, ptParity: o.ptParity ?? 0, avgCount: o.avgCount ?? 0 },
+          json: { step: ck.step, epoch: ck.epoch, rng: ck.rng, options: trainer.options, ptBetas: o.ptBetas ?? null, ptParity: o.ptParity ?? 0, avgCount: o.avgCount ?? 0, avgPlanEnd: o.avgPlanEnd ?? null },
           tensors,
         });
       }

@@ -168,7 +168,7 @@ export interface FitResult {
 /** Serialisable trainer state (for checkpoints); tensors are kept apart from the JSON part. */
 export interface TrainerState {
   /** JSON-serialisable part. */
-  readonly json: { step: number; epoch: number; rng: RngState; options: ResolvedTrainOptions; ptBetas: number[] | null; ptParity: number; avgCount?: number };
+  readonly json: { step: number; epoch: number; rng: RngState; options: ResolvedTrainOptions; ptBetas: number[] | null; ptParity: number; avgCount?: number; avgPlanEnd?: number | null };
   /** Optimiser moments, persistent chains, centring offsets and the running parameter average, with flat names. */
   readonly tensors: Record<string, Float32Array>;
 }
@@ -200,6 +200,10 @@ export class Trainer {
   /** Running mean of the parameters over the averaging window, and how many updates it holds. */
   private readonly avg: Params = {};
   private avgCount = 0;
+  /** The planned end (epochs) of the window the running mean belongs to; null outside `fit`. */
+  private avgPlanEnd: number | null = null;
+  /** The planned end of the current `fit` call. */
+  private planEnd: number | null = null;
 
   /**
    * @param model - trained in place
@@ -313,11 +317,15 @@ export class Trainer {
    * epoch, and its first updates are then averaged twice, as every other state replays them).
    */
   private accumulateAverage(): void {
+    // A mean begun under another plan (a resumed run planned for more epochs) restarts.
+    if (this.avgPlanEnd !== this.planEnd) this.avgCount = 0;
+    this.avgPlanEnd = this.planEnd;
     const n = ++this.avgCount;
     for (const p of this.model.trainable) {
       const a = this.avg[p]!;
       const th = this.model.params[p]!;
-      for (let i = 0; i < a.length; i++) a[i]! += (th[i]! - a[i]!) / n;
+      if (n === 1) a.set(th);
+      else for (let i = 0; i < a.length; i++) a[i]! += (th[i]! - a[i]!) / n;
     }
   }
 
@@ -468,6 +476,7 @@ export class Trainer {
     const batch = new Float32Array(bs * nv);
     const startEpoch = this.epoch;
     const endEpoch = opts.plannedEpochs ?? startEpoch + epochs;
+    this.planEnd = endEpoch;
     let lastYield = performance.now();
     for (let e = 0; e < epochs; e++) {
       const t0 = performance.now();
@@ -514,7 +523,7 @@ export class Trainer {
     if (this.lambda) tensors['centering.lambda'] = this.lambda;
     if (this.avgCount > 0) for (const p of Object.keys(this.avg)) tensors[`avg.${p}`] = this.avg[p]!;
     return {
-      json: { step: this.step, epoch: this.epoch, rng: this.rng.getState(), options: this.options, ptBetas: this.pt ? Array.from(this.pt.betas) : null, ptParity: this.pt ? this.pt.parity : 0, avgCount: this.avgCount },
+      json: { step: this.step, epoch: this.epoch, rng: this.rng.getState(), options: this.options, ptBetas: this.pt ? Array.from(this.pt.betas) : null, ptParity: this.pt ? this.pt.parity : 0, avgCount: this.avgCount, avgPlanEnd: this.avgPlanEnd },
       tensors,
     };
   }
@@ -535,6 +544,7 @@ export class Trainer {
     for (const p of Object.keys(this.mom1)) copy(`opt.m1.${p}`, this.mom1[p]!);
     for (const p of Object.keys(this.mom2)) copy(`opt.m2.${p}`, this.mom2[p]!);
     this.avgCount = 0;
+    this.avgPlanEnd = null;
     for (const p of Object.keys(this.avg)) {
       this.avg[p]!.fill(0);
       copy(`avg.${p}`, this.avg[p]!);
@@ -542,6 +552,7 @@ export class Trainer {
     if ((json.avgCount ?? 0) > 0 && this.options.averaging > 0) {
       assertShape(Object.keys(this.avg).every((p) => tensors[`avg.${p}`]), `trainer state has ${json.avgCount} averaged updates but no 'avg.*' tensors`);
       this.avgCount = json.avgCount!;
+      this.avgPlanEnd = json.avgPlanEnd ?? null;
     }
     if (tensors['chains']) this.chains = Float32Array.from(tensors['chains']);
     if (tensors['centering.mu']) this.mu = Float32Array.from(tensors['centering.mu']);

@@ -30,6 +30,7 @@ import { thermoEstimates, type Estimate, type ThermoEstimates } from './observab
 import { csvTable, formatEstimate, formatNumber, markdownTable } from './report.js';
 import type { IsingAlgorithm } from './samplers.js';
 import { simulateTemperatures, type SimulationResult } from './simulate.js';
+import { evenlySpacedRows, type IsingDataset } from './dataset.js';
 
 /**
  * RBM training hyperparameters. Defaults in the spirit of Torlai & Melko (zero-bias ±1
@@ -450,6 +451,15 @@ export async function runRbmPipeline(opts: RbmPipelineOptions, rng: Rng, onProgr
     mc: { ...r.thermo, tauAbsMagnetisation: r.thermo.tauAbsMagnetisation.tau },
   }));
   return runRbmOnTrainingSets(L, sets, opts, rng, onProgress);
+}
+
+/**
+ * Training sets from a dataset written by `ising sample`: at most n configurations per
+ * temperature, evenly spaced through each file — stored chain by chain, so every chain
+ * contributes — with the Monte Carlo observables of its manifest.
+ */
+export function datasetTrainingSets(ds: IsingDataset, n: number): TrainingSet[] {
+  return ds.temperatures.map((t, i) => ({ T: t.T, spins: evenlySpacedRows(t.spins, ds.N, n), mc: ds.manifest.temperatures[i]!.observables }));
 }
 
 /** Train and evaluate one RBM per training set (e.g. from {@link loadIsingDataset}). */
