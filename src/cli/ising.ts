@@ -15,7 +15,7 @@ import { kaufmanSquare, onsagerEnergy, onsagerMagnetisation, onsagerSpecificHeat
 import type { IsingGeometry } from '../physics/lattice.js';
 import { formatEstimate, formatNumber, markdownTable } from '../physics/report.js';
 import { ISING_ALGORITHMS, type IsingAlgorithm } from '../physics/samplers.js';
-import { simulateTemperatures, totalSweeps, type SimulationResult } from '../physics/simulate.js';
+import { simulateTemperatures, totalSweeps, trimSamples, type SimulationResult } from '../physics/simulate.js';
 import { VERSION } from '../version.js';
 import { choiceArg, floatArg, globals, intArg, logger, progress, startRun } from './common.js';
 import { loadIsingDataset } from '../physics/dataset.js';
@@ -44,12 +44,6 @@ export function tempsArg(v: string): number[] {
     if (err instanceof GenphysError) throw new InvalidArgumentError(err.message.replace(/^temps: /, ''));
     throw err;
   }
-}
-
-/** Trim a run's stored samples to the first `n` configurations. */
-function trimSamples(r: SimulationResult, n: number): SimulationResult {
-  const k = Math.min(n, r.nSamples);
-  return { ...r, nSamples: k, samples: r.samples.subarray(0, k * r.N) };
 }
 
 /** Rows of the Monte Carlo vs exact table printed by `sample`. */

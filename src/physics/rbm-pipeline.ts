@@ -29,7 +29,7 @@ import { LatticeSpinRBM } from './lattice-rbm.js';
 import { thermoEstimates, type Estimate, type ThermoEstimates } from './observables.js';
 import { csvTable, formatEstimate, formatNumber, markdownTable } from './report.js';
 import type { IsingAlgorithm } from './samplers.js';
-import { simulateTemperatures, type SimulationResult } from './simulate.js';
+import { simulateTemperatures, trimSamples, type SimulationResult } from './simulate.js';
 import { evenlySpacedRows, type IsingDataset } from './dataset.js';
 
 /**
@@ -254,7 +254,7 @@ export function exactRbmKL(model: IsingModel, T: number, rbm: BernoulliRBM): num
  * every step. Deterministic given the task's generator state.
  */
 export async function trainAndSampleRbm(task: RbmTask, onProgress?: (units: number) => void): Promise<RbmTaskOutput> {
-  const tr = resolveTrain(task.train, task.L * task.L);
+  const tr = checkTrainSettings(task.L, task.train);
   const sp = resolveSample(task.sample);
   const model = isingModel({ L: task.L });
   const N = model.N;
@@ -263,7 +263,6 @@ export async function trainAndSampleRbm(task: RbmTask, onProgress?: (units: numb
   const root = Rng.fromState(task.rng);
   const data = Float32Array.from(task.spins);
   const trainData = tr.augment > 1 ? latticeSymmetryImages(data, task.L, tr.augment, root.split(3)) : data;
-  checkTrainSettings(task.L, task.train);
   const rbm = new LatticeSpinRBM(
     { nVisible: N, nHidden: tr.nHidden, initStd: tr.initStd, spinFlipSymmetric: tr.symmetric, ...(tr.translationInvariant ? { translations: squareTranslations(task.L) } : {}) },
     root.split(0),
@@ -444,10 +443,11 @@ export async function runRbmPipeline(opts: RbmPipelineOptions, rng: Rng, onProgr
     rng.split(0),
     { workers, onProgress: (s) => onProgress?.('mc', s) },
   );
-  opts.onSimulated?.(mc.map((r) => (r.nSamples > nTrain ? { ...r, nSamples: nTrain, samples: r.samples.subarray(0, nTrain * r.N) } : r)));
-  const sets: TrainingSet[] = mc.map((r) => ({
+  const trimmed = mc.map((r) => trimSamples(r, nTrain));
+  opts.onSimulated?.(trimmed);
+  const sets: TrainingSet[] = trimmed.map((r) => ({
     T: r.T,
-    spins: r.samples.subarray(0, Math.min(nTrain, r.nSamples) * r.N),
+    spins: r.samples,
     mc: { ...r.thermo, tauAbsMagnetisation: r.thermo.tauAbsMagnetisation.tau },
   }));
   return runRbmOnTrainingSets(L, sets, opts, rng, onProgress);

@@ -147,3 +147,9 @@ export async function simulateTemperatures(temps: readonly number[], opts: Simul
   const outs = await runChainJobs(jobs, pool);
   return temps.map((T, t) => combine(T, opts, outs.slice(t * chains, (t + 1) * chains)));
 }
+
+/** The run with its stored samples cut to the first `n` configurations (a view, no copy). */
+export function trimSamples(r: SimulationResult, n: number): SimulationResult {
+  const k = Math.min(n, r.nSamples);
+  return { ...r, nSamples: k, samples: r.samples.subarray(0, k * r.N) };
+}
