@@ -24,4 +24,12 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  {
+    // Layering: the library never reaches into the command line (src/cli parses flags and prints).
+    files: ['src/**/*.ts', 'bench/**/*.ts', 'bench/**/*.mjs'],
+    ignores: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/cli/*', '**/cli'], message: 'library code must not import from src/cli/' }] }],
+    },
+  },
 );

@@ -4,10 +4,8 @@
  * No modelling logic lives here (or anywhere in src/cli).
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import type { RunEvent, RunListener } from '../run/events.js';
 import cliProgress from 'cli-progress';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeJsonAtomic } from '../io/atomic.js';
 
 /** Options every command accepts (set on the root program). */
 export interface GlobalOptions {
@@ -112,12 +110,66 @@ export function logger(quiet: boolean): (msg: string) => void {
 }
 
 /**
- * Create a run directory and save the resolved configuration in it as
- * `config.json`; prints the configuration unless quiet. Returns the directory.
+ * The flags the user typed (not defaults), as flag → [config path, value], for the run
+ * layer's resume check. `map` gives each option key its flag name and config path.
  */
-export function startRun(dir: string, config: Record<string, unknown>, quiet: boolean): string {
-  mkdirSync(dir, { recursive: true });
-  writeJsonAtomic(join(dir, 'config.json'), config);
-  if (!quiet) process.stdout.write(`config: ${JSON.stringify(config)}\n`);
-  return dir;
+export function givenFlags(
+  cmd: Command,
+  flags: Readonly<Record<string, unknown>>,
+  map: Readonly<Record<string, readonly [flag: string, path: string]>>,
+): Record<string, readonly [string, unknown]> {
+  const out: Record<string, readonly [string, unknown]> = {};
+  for (const [key, [flag, path]] of Object.entries(map)) {
+    if (cmd.getOptionValueSource(key) === 'cli') out[flag] = [path, flags[key]];
+  }
+  return out;
+}
+
+const fmtMetric = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(Math.abs(v) >= 100 ? 2 : 4));
+
+/**
+ * Render run events for a terminal: a live bar on stderr (TTY only) with the latest
+ * loss, one persistent line per epoch printed above the bar, and notes for checkpoints
+ * on interrupt. With `quiet` nothing is printed; when stderr is not a TTY only the
+ * epoch lines are.
+ */
+export function runRenderer(label: string, quiet: boolean, pick?: (m: Readonly<Record<string, number>>) => string): { listener: RunListener; stop(): void } {
+  if (quiet) return { listener: () => {}, stop() {} };
+  const tty = process.stderr.isTTY === true;
+  let multi: cliProgress.MultiBar | null = null;
+  let bar: cliProgress.SingleBar | null = null;
+  let total = 0;
+  const line = (msg: string) => {
+    if (multi) multi.log(msg + '\n');
+    else process.stdout.write(msg + '\n');
+  };
+  const listener = (e: RunEvent) => {
+    if (e.type === 'start') {
+      total = e.epochs * e.batchesPerEpoch;
+      line(`${label}: ${e.resumed ? `resuming at epoch ${e.epoch} (step ${e.step})` : 'starting'} in ${e.dir}, ${e.epochs} epochs of ${e.batchesPerEpoch} batches`);
+      if (tty && e.epoch < e.epochs) {
+        multi = new cliProgress.MultiBar(
+          { format: `${label} [{bar}] {percentage}% | epoch {epoch}/{epochs} | eta {eta_formatted} {status}`, stream: process.stderr, clearOnComplete: true, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
+        bar = multi.create(total, e.epoch * e.batchesPerEpoch, { epoch: e.epoch + 1, epochs: e.epochs, status: '' });
+      }
+    } else if (e.type === 'batch') {
+      bar?.update((e.epoch - 1) * e.batchesPerEpoch + e.batch, { epoch: e.epoch, status: e.loss !== undefined ? `loss ${fmtMetric(e.loss)}` : '' });
+    } else if (e.type === 'epoch') {
+      const text = pick ? pick(e.metrics) : Object.entries(e.metrics).filter(([k]) => k !== 'epoch' && k !== 'step').map(([k, v]) => `${k} ${fmtMetric(v)}`).join('  ');
+      line(`epoch ${e.epoch}  ${text}`);
+    } else if (e.type === 'end') {
+      if (multi) multi.stop();
+      multi = null;
+      bar = null;
+    }
+  };
+  return {
+    listener,
+    stop() {
+      if (multi) multi.stop();
+      multi = null;
+    },
+  };
 }

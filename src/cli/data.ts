@@ -2,6 +2,7 @@
  * `genphys data list|show|fetch`: where datasets are found, what a split holds
  * (shape, value range, label histogram, an image grid), and the MNIST download.
  */
+import { checkOutputDir } from '../run/paths.js';
 import { Argument, type Command } from 'commander';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
@@ -97,6 +98,7 @@ export function register(program: Command): void {
         throw new UsageError(`--mirror: expected an http(s) URL, got '${opts.mirror}'`);
       }
       const dir = datasetDir('mnist', opts.dir);
+      checkOutputDir(dir, '--dir');
       const log = logger(g.quiet);
       log(`fetching mnist from ${mnistMirror(opts.mirror)} into ${dir}`);
       const total = Object.values(MNIST_BYTES).reduce((a, b) => a + b, 0);

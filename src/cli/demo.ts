@@ -6,6 +6,7 @@
  * and a plot of each against T with T_c marked.
  */
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTemperatures } from '../physics/dataset.js';
 import { globals, intArg, logger } from './common.js';
@@ -36,6 +37,15 @@ export const DEMO_PRESET: RbmCliOpts = {
   rbmSteps: 1000,
 };
 
+/** Whether `dir` holds an earlier demo run (its config.json says so). */
+function isDemoRun(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { command?: unknown }).command === 'demo';
+  } catch {
+    return false;
+  }
+}
+
 /** Register `genphys demo`. */
 export function register(program: Command): void {
   program
@@ -46,12 +56,16 @@ export function register(program: Command): void {
     .option('--n <n>', 'training configurations per temperature', intArg(1), DEMO_PRESET.n)
     .option('--epochs <n>', 'RBM epochs per temperature', intArg(1), DEMO_PRESET.epochs)
     .option('--hidden <n>', 'RBM hidden units (default 2L², a multiple of L²)', intArg(1, 65536))
+    .option('--force', 'replace an existing run in --out (the default runs/demo is replaced when it holds an earlier demo)')
     .addHelpText('after', '\nThe full pipeline with every knob is `genphys ising rbm`; this is its preset (hidden = 2L²):\n  ' + JSON.stringify(DEMO_PRESET))
-    .action(async (o: { L: number; temps: number[]; n: number; epochs: number; hidden?: number }, cmd: Command) => {
+    .action(async (o: { L: number; temps: number[]; n: number; epochs: number; hidden?: number; force?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       const log = logger(g.quiet);
       const dir = g.out ?? join('runs', 'demo');
+      // `npm start` twice must work: the default directory is replaced when it holds an earlier demo.
+      const replaceOwn = g.out === undefined && isDemoRun(dir);
       log(`genphys demo: can an RBM learn the thermodynamics of the ${o.L}×${o.L} Ising model? (Torlai & Melko, PRB 94, 165134 (2016))`);
-      await runRbmCommand({ ...DEMO_PRESET, ...o, hidden: o.hidden ?? 2 * o.L * o.L }, dir, g.seed, g.quiet);
+      const { force, ...rest } = o;
+      await runRbmCommand({ ...DEMO_PRESET, ...rest, hidden: o.hidden ?? 2 * o.L * o.L }, dir, g.seed, g.quiet, 'demo', force === true || replaceOwn);
     });
 }

@@ -3,38 +3,24 @@
  * sampler throughput, and "can an RBM learn thermodynamics?".
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { GenphysError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { benchSampler } from '../physics/bench.js';
 import { defaultWorkers } from '../physics/chains.js';
-import { parseTemperatures, temperatureFileName, writeIsingDataset } from '../physics/dataset.js';
-import { writeJsonAtomic } from '../io/atomic.js';
+import { parseTemperatures, writeIsingDataset } from '../physics/dataset.js';
 import { kaufmanSquare, onsagerEnergy, onsagerMagnetisation, onsagerSpecificHeat, onsagerTc } from '../physics/exact.js';
 import type { IsingGeometry } from '../physics/lattice.js';
 import { formatEstimate, formatNumber, markdownTable } from '../physics/report.js';
 import { ISING_ALGORITHMS, type IsingAlgorithm } from '../physics/samplers.js';
 import { simulateTemperatures, totalSweeps, trimSamples, type SimulationResult } from '../physics/simulate.js';
 import { VERSION } from '../version.js';
-import { choiceArg, floatArg, globals, intArg, logger, progress, startRun } from './common.js';
-import { loadIsingDataset } from '../physics/dataset.js';
-import { BernoulliRBM } from '../ebm/rbm.js';
-import { saveModel } from '../ebm/io.js';
-import {
-  relativeDeviation,
-  runRbmOnTrainingSets,
-  runRbmPipeline,
-  taskUnits,
-  comparisonTables,
-  writeComparison,
-  type RbmComparisonRow,
-  type RbmPipelineOptions,
-  type RbmTrainSettings,
-  checkTrainSettings,
-  datasetTrainingSets,
-} from '../physics/rbm-pipeline.js';
-import { UsageError } from '../core/errors.js';
+import { choiceArg, floatArg, globals, intArg, logger, progress } from './common.js';
+import { comparisonTables, type RbmComparisonRow } from '../physics/rbm-pipeline.js';
+import { deviationLines, runIsingRbm, type IsingRbmSettings } from '../physics/ising-rbm-run.js';
+import { InterruptedError } from '../core/errors.js';
+import { catchInterrupts } from '../run/signals.js';
+import { prepareRun } from '../run/run-dir.js';
 
 /** Commander parser for a temperature list (`a:b:n` or a comma list). */
 export function tempsArg(v: string): number[] {
@@ -105,10 +91,13 @@ export function register(program: Command): void {
     .option('--J <x>', 'coupling J', floatArg(), 1)
     .option('--h <x>', 'external field h (wolff needs 0)', floatArg(), 0)
     .option('--geometry <g>', 'square or chain', choiceArg(['square', 'chain'] as const), 'square')
-    .action(async (o: SampleOpts, cmd: Command) => {
+    .option('--force', 'replace an existing dataset in --out')
+    .action(async (o: SampleOpts & { force?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       const log = logger(g.quiet);
       const dir = g.out ?? join('data', `ising-L${o.L}`);
+      // Checked before the simulation: an existing dataset is never replaced without --force.
+      const prepared = prepareRun({ dir, command: 'ising sample', ...(o.force ? { force: true } : {}) });
       const perChain = Math.ceil(o.n / o.chains);
       const simOpts = {
         L: o.L,
@@ -123,13 +112,25 @@ export function register(program: Command): void {
         correlationEvery: o.sweepsBetween,
       };
       const bar = progress(totalSweeps(simOpts, o.temps.length), `ising ${o.algo} L=${o.L}`, g.quiet);
-      const results = (
-        await simulateTemperatures(o.temps, simOpts, new Rng(g.seed), {
-          workers: o.workers ?? defaultWorkers(o.temps.length * o.chains),
-          onProgress: (s) => bar.tick(s),
-        })
-      ).map((r) => trimSamples(r, o.n));
-      bar.stop();
+      const stop = catchInterrupts(() => process.stderr.write('\ngenphys: interrupt: stopping the simulation; nothing will be written\n'));
+      let results: SimulationResult[];
+      try {
+        results = (
+          await simulateTemperatures(o.temps, simOpts, new Rng(g.seed), {
+            workers: o.workers ?? defaultWorkers(o.temps.length * o.chains),
+            onProgress: (s) => bar.tick(s),
+            signal: stop.signal,
+          })
+        ).map((r) => trimSamples(r, o.n));
+      } catch (err) {
+        if (err instanceof InterruptedError) throw new InterruptedError(`interrupted; nothing was written to ${dir}`);
+        throw err;
+      } finally {
+        bar.stop();
+        stop.dispose();
+      }
+      if (stop.signal.aborted) throw new InterruptedError(`interrupted; nothing was written to ${dir}`);
+      prepared.commit({ command: 'ising sample', seed: g.seed, ...o });
       const exactOk = o.geometry === 'square' && o.h === 0 && o.J > 0;
       const manifest = writeIsingDataset(
         dir,
@@ -202,6 +203,7 @@ export function register(program: Command): void {
     .option('--rbm-burn-in <n>', 'Gibbs steps discarded per chain', intArg(0), 500)
     .option('--rbm-steps <n>', 'measured Gibbs steps per chain', intArg(1), 2000)
     .option('--workers <n>', 'worker threads for Monte Carlo (default: all cores)', intArg(0, 256))
+    .option('--force', 'replace an existing run in --out')
     .action(async (o: RbmCliOpts, cmd: Command) => {
       const g = globals(cmd);
       const dir = g.out ?? join('runs', 'ising-rbm');
@@ -210,132 +212,49 @@ export function register(program: Command): void {
 }
 
 /** Options of `ising rbm` (also used by `demo`). */
-export interface RbmCliOpts {
-  data?: string;
-  L: number;
-  temps: number[];
-  n: number;
-  algo: IsingAlgorithm;
-  sweepsBetween: number;
-  burnIn: number;
-  chains: number;
-  /** Hidden units (default 2L²). */
-  hidden?: number;
-  method: 'cd' | 'pcd';
-  k: number;
-  batch: number;
-  lr: number;
-  momentum: number;
-  optimizer: 'sgd' | 'adam';
-  epochs: number;
-  /** Train biases instead of the zero-bias symmetric RBM. */
-  biases?: boolean;
-  /** Lattice-symmetry images per configuration (1 = none). */
-  augment?: number;
-  /** Tie the weights to be translation-invariant (default true). */
-  translationInvariant?: boolean;
-  /** Tail-averaging fraction (default 0.3). */
-  average?: number;
-  rbmChains: number;
-  rbmBurnIn: number;
-  rbmSteps: number;
-  workers?: number;
-}
-
-/** Deviation summary lines: RBM vs MC in percent per temperature. */
-function deviationLines(rows: readonly RbmComparisonRow[]): string {
-  return rows
-    .map((r) => `T=${r.T.toFixed(3)}: RBM−MC  e ${relativeDeviation(r.rbm.energy, r.mc.energy).toFixed(2)}%  |m| ${relativeDeviation(r.rbm.absMagnetisation, r.mc.absMagnetisation).toFixed(2)}%  C ${relativeDeviation(r.rbm.specificHeat, r.mc.specificHeat).toFixed(1)}%  χ ${relativeDeviation(r.rbm.susceptibility, r.mc.susceptibility).toFixed(1)}%${r.kl !== null ? `  KL ${r.kl.toExponential(2)} nats` : ''}  (train ${r.trainSeconds.toFixed(1)} s)`)
-    .join('\n');
-}
+export type RbmCliOpts = IsingRbmSettings & { force?: boolean };
 
 /**
- * The body of `ising rbm` and `demo`: generate (or load) data, train and sample
- * the RBMs with progress bars, print the table, write the artifacts under `dir`.
+ * `ising rbm` and `demo`: run {@link runIsingRbm} with progress bars and Ctrl-C
+ * handling, print the table; exits 130 after keeping the finished temperatures when
+ * interrupted.
  */
-export async function runRbmCommand(o: RbmCliOpts, dir: string, seed: number, quiet: boolean): Promise<readonly RbmComparisonRow[]> {
+export async function runRbmCommand(o: RbmCliOpts, dir: string, seed: number, quiet: boolean, command = 'ising rbm', force = o.force === true): Promise<readonly RbmComparisonRow[]> {
   const log = logger(quiet);
-  const t0 = performance.now();
-  // Everything that can be rejected is checked before the run directory is written.
-  const ds = o.data ? loadIsingDataset(o.data) : null;
-  if (ds && (ds.manifest.geometry !== 'square' || ds.manifest.h !== 0 || ds.manifest.J !== 1)) throw new UsageError(`--data: ${o.data} must be a square-lattice dataset with J = 1 and h = 0`);
-  const L = ds ? ds.manifest.L : o.L;
-  const train: RbmTrainSettings = checkTrainSettings(L, {
-    nHidden: o.hidden ?? 2 * L * L, method: o.method, k: o.k, batchSize: o.batch, learningRate: o.lr, momentum: o.momentum, optimizer: o.optimizer, epochs: o.epochs,
-    symmetric: o.biases !== true, augment: o.augment ?? 1, translationInvariant: o.translationInvariant !== false, averaging: o.average ?? 0.3,
-  });
-  startRun(dir, { command: 'ising rbm', seed, ...o, L, hidden: train.nHidden, temps: o.data ? 'from dataset' : o.temps }, quiet);
-  const pipe: Omit<RbmPipelineOptions, 'temps'> = {
-    L,
-    algorithm: o.algo,
-    nTrain: o.n,
-    sweepsBetween: o.sweepsBetween,
-    burnIn: o.burnIn,
-    chains: o.chains,
-    train,
-    sample: { chains: o.rbmChains, burnIn: o.rbmBurnIn, steps: o.rbmSteps },
-    ...(o.workers !== undefined ? { workers: o.workers } : {}),
-  };
-  const rng = new Rng(seed);
-  let rows: RbmComparisonRow[];
-  /** The training configurations of each temperature, as one .npy (for the saved RBMs' run configs). */
-  let npyOf: (T: number, i: number) => string;
-  if (ds) {
-    const dataPath = o.data!;
-    npyOf = (_T, i) => resolve(dataPath, ds.manifest.temperatures[i]!.file);
-    const sets = datasetTrainingSets(ds, o.n);
-    const short = ds.temperatures.filter((t) => t.n < o.n);
-    if (short.length > 0) log(`--n ${o.n}: ${o.data} holds fewer at ${short.map((t) => `T = ${t.T.toFixed(4)} (${t.n})`).join(', ')}; training on all of those`);
-    const bar = progress(sets.length * taskUnits(train), `RBM L=${L}`, quiet);
-    rows = await runRbmOnTrainingSets(L, sets, pipe, rng, (_s, a) => bar.tick(a));
-    bar.stop();
-  } else {
-    const mcTotal = totalSweeps({ L, algorithm: o.algo, chains: o.chains, burnIn: o.burnIn, sweeps: Math.ceil(o.n / o.chains) * o.sweepsBetween }, o.temps.length);
-    const mcBar = progress(mcTotal, `Monte Carlo (${o.algo}) L=${L}`, quiet);
-    let rbmBar: ReturnType<typeof progress> | null = null;
-    const dataDir = join(dir, 'data');
-    npyOf = (T) => resolve(dataDir, temperatureFileName(L, T));
-    const onSimulated = (results: readonly SimulationResult[]) =>
-      writeIsingDataset(
-        dataDir,
-        results,
-        { geometry: 'square', L, J: 1, h: 0, algorithm: o.algo, seed, chains: o.chains, burnIn: o.burnIn, sweepsBetween: o.sweepsBetween, createdBy: `genphys ${VERSION}` },
-        (T) => { const k = kaufmanSquare(L, T); return { energy: k.energy, specificHeat: k.specificHeat }; },
-      );
-    rows = await runRbmPipeline({ ...pipe, temps: o.temps, onSimulated }, rng, (stage, a) => {
-      if (stage === 'mc') mcBar.tick(a);
-      else {
-        if (!rbmBar) {
-          mcBar.stop();
-          rbmBar = progress(o.temps.length * taskUnits(train), `RBM training + sampling`, quiet);
+  let bar: ReturnType<typeof progress> | null = null;
+  const stop = catchInterrupts(() => process.stderr.write('\ngenphys: interrupt: finishing the temperatures in progress, keeping those done\n'));
+  let res;
+  try {
+    res = await runIsingRbm({
+      dir,
+      command,
+      seed,
+      settings: o,
+      force,
+      signal: stop.signal,
+      log,
+      onProgress: (e) => {
+        if (e.start !== undefined) {
+          bar?.stop();
+          bar = progress(e.start, e.stage === 'mc' ? `Monte Carlo (${o.algo})` : 'RBM training + sampling', quiet);
         }
-        rbmBar.tick(a);
-      }
+        if (e.advance !== undefined) bar?.tick(e.advance);
+      },
     });
-    mcBar.stop();
-    (rbmBar as ReturnType<typeof progress> | null)?.stop();
+  } catch (err) {
+    if (err instanceof InterruptedError) throw new InterruptedError(`interrupted during Monte Carlo; nothing but ${dir}/config.json was written; rerun with --force --out ${dir}`);
+    throw err;
+  } finally {
+    (bar as ReturnType<typeof progress> | null)?.stop();
+    stop.dispose();
   }
-  const files = await writeComparison(dir, rows, L);
-  // One run directory per temperature that `genphys rbm sample|eval` can open.
-  rows.forEach((r, i) => {
-    const m = new BernoulliRBM({ nVisible: L * L, nHidden: r.params.W.length / (L * L), units: 'pm1' });
-    m.params.W!.set(r.params.W);
-    m.params.a!.set(r.params.a);
-    m.params.b!.set(r.params.b);
-    const rd = join(dir, 'rbm', `T${r.T.toFixed(4)}`);
-    mkdirSync(rd, { recursive: true });
-    writeJsonAtomic(join(rd, 'config.json'), {
-      command: 'ising rbm', seed, T: r.T, L,
-      data: { spec: `spins:${npyOf(r.T, i)}`, binarize: 'none' },
-      trainedOn: ds && ds.temperatures[i]!.n > o.n ? `${o.n} of the file's ${ds.temperatures[i]!.n} configurations, evenly spaced` : 'every configuration in the file',
-      image: { height: L, width: L },
-      model: { kind: m.kind, ...m.config },
-      ising: train,
-    });
-    saveModel(rd, m, { extra: { source: 'ising rbm', T: r.T, L } });
-  });
-  log(comparisonTables(rows).markdown);
-  log(deviationLines(rows));
-  log(`wrote ${files.markdown}, ${files.csv}, ${files.svg}, ${files.json}, ${rows.length} RBM checkpoints under ${join(dir, 'rbm')}${o.data ? '' : ` and the training data under ${join(dir, 'data')}`} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-  return rows;
+  if (res.rows.length > 0) {
+    log(comparisonTables(res.rows).markdown);
+    log(deviationLines(res.rows));
+  }
+  const f = res.files;
+  const wrote = f ? `${f.markdown}, ${f.csv}, ${f.svg}, ${f.json}, ${res.rows.length} RBM checkpoints under ${join(dir, 'rbm')}` : 'no temperature finished';
+  if (res.status === 'interrupted') throw new InterruptedError(`interrupted after ${res.rows.length} temperatures; wrote ${wrote}`);
+  log(`wrote ${wrote}${o.data ? '' : ` and the training data under ${join(dir, 'data')}`} (${res.seconds.toFixed(1)} s)`);
+  return res.rows;
 }

@@ -4,17 +4,13 @@
  * modelling lives in src/ebm; this file maps flags to it and writes artifacts.
  */
 import { Option, type Command } from 'commander';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { InterruptedError, UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { writeSpinText } from '../data/index.js';
 import { getKernels } from '../engine/index.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import {
-  BernoulliRBM,
-  GaussianBernoulliRBM,
-  Trainer,
   ais,
   enumerableLayer,
   hiddenAis,
@@ -22,28 +18,27 @@ import {
   exactLogZ,
   exactSamples,
   exactVisibleLogProbs,
-  freeEnergyGap,
   gibbsSample,
   loadModel,
   logLikelihood,
   metropolisSample,
-  pseudoLikelihood,
   reverseAis,
-  saveModel,
-  standardize,
   temperedSample,
-  type EnergyModel,
-  type EpochInfo,
   type TrainOptions,
 } from '../ebm/index.js';
-import { loadEbmData, type Binarization, type EbmData } from '../ebm/data.js';
-import { linePlotSvg, writeFilterGrid, writeImageGrid, writeSvg } from '../viz/index.js';
-import { choiceArg, floatArg, globals, intArg, logger, progress, startRun } from './common.js';
+import type { Binarization } from '../ebm/data.js';
+import { writeImageGrid } from '../viz/index.js';
+import { choiceArg, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
+import { catchInterrupts } from '../run/signals.js';
+import { readRunConfig } from '../run/run-dir.js';
+import { checkOutputFile } from '../run/paths.js';
+import { loadRunData, prepareRows, trainRbmRun, type Standardization, type VisibleUnits } from '../ebm/run.js';
+import '../physics/lattice-rbm.js';
 
-type Visible = 'binary' | 'spin' | 'gaussian';
+type Visible = VisibleUnits;
 
 interface TrainFlags {
-  data: string;
+  data?: string;
   binarize: Binarization;
   limit?: number;
   dataDir?: string;
@@ -66,63 +61,44 @@ interface TrainFlags {
   gridEvery: number;
   saveEvery: number;
   resume: boolean;
+  force: boolean;
 }
 
-/** Convert rows between the {0,1} and ±1 conventions when the model wants the other one. */
-function toUnits(x: Float32Array, from: '01' | 'pm1', to: '01' | 'pm1'): Float32Array {
-  if (from === to) return x;
-  return to === 'pm1' ? x.map((v) => 2 * v - 1) : x.map((v) => (v + 1) / 2);
-}
+/** Option key → [flag, path in config.json], for the resume check. */
+const TRAIN_FLAG_PATHS = {
+  data: ['--data', 'data.spec'],
+  binarize: ['--binarize', 'data.binarize'],
+  limit: ['--limit', 'data.limit'],
+  dataDir: ['--data-dir', 'data.dir'],
+  hidden: ['--hidden', 'model.nHidden'],
+  method: ['--method', 'train.method'],
+  k: ['--k', 'train.k'],
+  epochs: ['--epochs', 'epochs'],
+  lr: ['--lr', 'train.learningRate'],
+  batch: ['--batch', 'train.batchSize'],
+  optimizer: ['--optimizer', 'train.optimizer'],
+  momentum: ['--momentum', 'train.momentum'],
+  weightDecay: ['--weight-decay', 'train.weightDecay'],
+  average: ['--average', 'train.averaging'],
+  schedule: ['--schedule', 'train.schedule'],
+  centering: ['--centering', 'train.centering'],
+  chains: ['--chains', 'train.chains'],
+  ptReplicas: ['--pt-replicas', 'train.ptReplicas'],
+} as const;
 
-function modelUnits(m: EnergyModel): '01' | 'pm1' | null {
-  return m.visibleUnits === 'gaussian' ? null : m.visibleUnits;
-}
-
-/** Rows as the model expects them: unit convention, or standardised for Gaussian units. */
-function prepare(model: EnergyModel, d: EbmData, x: Float32Array): Float32Array {
-  const u = modelUnits(model);
-  return u ? toUnits(x, d.units, u) : standardize(x, d.nVisible).data;
-}
-
-function readRunConfig(dir: string): Record<string, unknown> {
-  const p = join(dir, 'config.json');
-  if (!existsSync(p)) throw new UsageError(`${dir}: not a run directory (no config.json)`);
-  return JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
-}
-
-function loadRunData(cfg: Record<string, unknown>, seed: number): EbmData {
-  const d = cfg.data as { spec: string; binarize: Binarization; limit?: number; dir?: string };
-  return loadEbmData(d.spec, {
-    binarize: d.binarize,
-    ...(d.limit ? { limit: d.limit } : {}),
-    ...(d.dir ? { dir: d.dir } : {}),
-    rng: new Rng(seed).split(7),
-  });
-}
-
-/** Exact log-likelihoods when one layer is small enough to enumerate quickly. */
-function exactMetrics(model: EnergyModel, train: Float32Array, test: Float32Array | null): Record<string, number> {
-  const logZ = exactLogZ(model);
-  const nv = model.nVisible;
-  const sub = (x: Float32Array) => x.subarray(0, Math.min(x.length / nv, 10000) * nv);
-  return { logZ, trainLL: logLikelihood(model, sub(train), logZ), ...(test ? { testLL: logLikelihood(model, test, logZ) } : {}) };
+function readRunConfigOrThrow(dir: string): Record<string, unknown> {
+  return readRunConfig(dir) as Record<string, unknown>;
 }
 
 async function train(flags: TrainFlags, cmd: Command): Promise<void> {
   const g = globals(cmd);
   const log = logger(g.quiet);
   const out = g.out ?? join('runs', `rbm-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  const rng = new Rng(g.seed);
-  const data = loadEbmData(flags.data, {
-    binarize: flags.binarize,
-    ...(flags.limit ? { limit: flags.limit } : {}),
-    ...(flags.dataDir ? { dir: flags.dataDir } : {}),
-    rng: rng.split(7),
-  });
-  const visible: Visible = flags.visible ?? (data.units === 'pm1' ? 'spin' : 'binary');
-  if (flags.centering && visible === 'gaussian') throw new UsageError('--centering works with binary or spin visibles only');
-  let model: EnergyModel;
-  let trainer: Trainer;
+  if (flags.resume && g.out === undefined) throw new UsageError('--resume: give the run directory with --out');
+  if (!flags.resume && flags.data === undefined) throw new UsageError("--data: required (e.g. --data fashion-mnist, bars-and-stripes:3, spins:<file>)");
+  const given = givenFlags(cmd, flags as unknown as Record<string, unknown>, TRAIN_FLAG_PATHS);
+  // --epochs is the total and may be raised on resume; it is checked by the run itself.
+  const { ['--epochs']: _epochs, ...conflicting } = given;
   const opts: TrainOptions = {
     method: flags.method,
     k: flags.k,
@@ -137,112 +113,34 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
     ptReplicas: flags.ptReplicas,
     ...(flags.chains ? { chains: flags.chains } : {}),
   };
-  if (flags.resume && existsSync(join(out, 'checkpoint.json'))) {
-    const lm = loadModel(out);
-    if (!lm.train) throw new UsageError(`--resume: ${out} holds a model saved without trainer state (e.g. by 'ising rbm'); train into a new --out instead`);
-    model = lm.model;
-    trainer = lm.resumeTrainer(rng.split(2));
-    log(`resuming ${out} at epoch ${trainer.epoch}`);
-  } else {
-    const init = rng.split(1);
-    model =
-      visible === 'gaussian'
-        ? new GaussianBernoulliRBM({ nVisible: data.nVisible, nHidden: flags.hidden }, init)
-        : new BernoulliRBM({ nVisible: data.nVisible, nHidden: flags.hidden, units: visible === 'spin' ? 'pm1' : '01' }, init);
-    trainer = new Trainer(model, opts, rng.split(2));
-  }
-  startRun(
-    out,
-    {
-      command: 'rbm train',
-      seed: g.seed,
-      data: { spec: flags.data, binarize: flags.binarize, ...(flags.limit ? { limit: flags.limit } : {}), ...(flags.dataDir ? { dir: flags.dataDir } : {}) },
-      image: data.image,
-      model: { kind: model.kind, ...model.config },
-      train: trainer.options,
-      epochs: flags.epochs,
-      kernels: `${getKernels().name} (${getKernels().blas})`,
-    },
-    g.quiet,
-  );
-  const test = data.test ? prepare(model, data, data.test) : null;
-  const exactOk = enumerableLayer(model, 20) !== null;
-  const ac = new AbortController();
-  const onSigint = () => {
-    process.stderr.write('\ngenphys: interrupt: saving a checkpoint after this batch\n');
-    ac.abort();
-  };
-  process.once('SIGINT', onSigint);
-  const history: Array<Record<string, number>> = [];
-  const epochRng = rng.split(3);
-  const metricRng = rng.split(4);
-  const bar = progress(flags.epochs, 'rbm train', g.quiet);
-  const target = trainer.epoch + flags.epochs;
+  const view = runRenderer('rbm train', g.quiet);
+  const stop = catchInterrupts(() => process.stderr.write('\ngenphys: interrupt: saving a checkpoint after this batch\n'));
+  let res;
   try {
-    while (trainer.epoch < target && !ac.signal.aborted) {
-      const x = prepare(model, data, data.epochData(epochRng));
-      let info: EpochInfo | null = null;
-      await trainer.fit(x, { epochs: 1, plannedEpochs: target, signal: ac.signal, onEpoch: (i) => void (info = i) });
-      if (!info) break;
-      const ep = info as EpochInfo;
-      const nv = model.nVisible;
-      const sub = x.subarray(0, Math.min(x.length / nv, 1000) * nv);
-      const row: Record<string, number> = {
-        epoch: ep.epoch,
-        step: ep.step,
-        seconds: ep.seconds,
-        learningRate: ep.learningRate,
-        reconstruction: ep.reconstruction,
-      };
-      if (model.visibleUnits !== 'gaussian') row.pseudoLL = pseudoLikelihood(model, sub, { rng: metricRng, normalize: 'sum' });
-      if (test) row.freeEnergyGap = freeEnergyGap(model, x, test);
-      if (exactOk && flags.exactEvery > 0 && ep.epoch % flags.exactEvery === 0) Object.assign(row, exactMetrics(model, x, test));
-      history.push(row);
-      appendFileSync(join(out, 'metrics.jsonl'), JSON.stringify({ ...row, ...(ep.swapRates ? { swapRates: ep.swapRates } : {}) }) + '\n');
-      if (ep.epoch % flags.saveEvery === 0) saveModel(out, model, { trainer, extra: { metrics: row } });
-      if (data.image && flags.gridEvery > 0 && ep.epoch % flags.gridEvery === 0) writeGrids(out, model, trainer, data);
-      bar.tick(1, Object.entries(row).slice(4).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' '));
-      if (g.quiet === false) log(JSON.stringify(row));
-      // Let a pending SIGINT reach its handler even when epochs are tiny.
-      await new Promise((res) => setImmediate(res));
-    }
+    res = await trainRbmRun({
+      dir: out,
+      resume: flags.resume,
+      force: flags.force,
+      given: { ...conflicting, ...(_epochs ? { '--epochs': _epochs } : {}) },
+      seed: g.seed,
+      data: { spec: flags.data ?? '', binarize: flags.binarize, ...(flags.limit ? { limit: flags.limit } : {}), ...(flags.dataDir ? { dir: flags.dataDir } : {}) },
+      hidden: flags.hidden,
+      ...(flags.visible ? { visible: flags.visible } : {}),
+      train: opts,
+      epochs: flags.epochs,
+      exactEvery: flags.exactEvery,
+      gridEvery: flags.gridEvery,
+      saveEvery: flags.saveEvery,
+      kernels: `${getKernels().name} (${getKernels().blas})`,
+      signal: stop.signal,
+      onEvent: view.listener,
+    });
   } finally {
-    bar.stop();
-    process.removeListener('SIGINT', onSigint);
+    view.stop();
+    stop.dispose();
   }
-  saveModel(out, model, { trainer });
-  if (data.image) writeGrids(out, model, trainer, data);
-  await writeCurves(out, history);
-  log(`${ac.signal.aborted ? 'interrupted; saved' : 'done'}: ${out} (epoch ${trainer.epoch})`);
-}
-
-function writeGrids(out: string, model: EnergyModel, trainer: Trainer, data: EbmData): void {
-  const { height, width } = data.image!;
-  const neg = trainer.negativeSamples();
-  const range: [number, number] = model.visibleUnits === 'pm1' ? [-1, 1] : model.visibleUnits === 'gaussian' ? [-2, 2] : [0, 1];
-  if (neg) {
-    const n = Math.min(64, neg.length / model.nVisible);
-    writeImageGrid(join(out, 'chains.png'), neg.subarray(0, n * model.nVisible), n, height, width, { range, scale: height < 10 ? 8 : 2 });
-  }
-  writeFilterGrid(join(out, 'filters.png'), model.params.W!, model.nVisible, model.nHidden, height, width, {
-    count: Math.min(100, model.nHidden),
-    normalise: 'symmetric',
-    scale: height < 10 ? 8 : 2,
-  });
-}
-
-async function writeCurves(out: string, history: Array<Record<string, number>>): Promise<void> {
-  if (history.length === 0) return;
-  const x = history.map((r) => r.epoch!);
-  for (const [file, keys, label] of [
-    ['curve-likelihood.svg', ['pseudoLL', 'trainLL', 'testLL'], 'nats per example'],
-    ['curve-reconstruction.svg', ['reconstruction'], 'squared error per example'],
-  ] as const) {
-    const series = keys
-      .filter((k) => history.some((r) => r[k] !== undefined))
-      .map((k) => ({ name: k, x: x.filter((_, i) => history[i]![k] !== undefined), y: history.filter((r) => r[k] !== undefined).map((r) => r[k]!) }));
-    if (series.length > 0) writeSvg(join(out, file), await linePlotSvg({ xLabel: 'epoch', yLabel: label, series }));
-  }
+  if (res.status === 'interrupted') throw new InterruptedError(`interrupted at epoch ${res.epoch} (step ${res.step}); checkpoint saved in ${out}; continue with --resume --out ${out}`);
+  log(`done: ${out} (epoch ${res.epoch}, step ${res.step}); files: config.json, metrics.jsonl, checkpoint.json${res.model.nVisible > 0 ? ', grids and curves' : ''}`);
 }
 
 interface SampleFlags {
@@ -257,7 +155,9 @@ interface SampleFlags {
 async function sample(dir: string, flags: SampleFlags, cmd: Command): Promise<void> {
   const g = globals(cmd);
   const log = logger(g.quiet);
-  const cfg = readRunConfig(dir);
+  const cfg = readRunConfigOrThrow(dir);
+  if (flags.grid) checkOutputFile(flags.grid, '--grid');
+  if (flags.text) checkOutputFile(flags.text, '--text');
   const { model } = loadModel(dir);
   const rng = new Rng(g.seed);
   const o = { chains: flags.chains, burnIn: flags.steps, samples: 1 };
@@ -298,11 +198,13 @@ interface EvalFlags {
 async function evaluate(dir: string, flags: EvalFlags, cmd: Command): Promise<void> {
   const g = globals(cmd);
   const log = logger(g.quiet);
-  const cfg = readRunConfig(dir);
+  const cfg = readRunConfigOrThrow(dir);
+  if (flags.reverse && !flags.ais) throw new UsageError('--reverse needs --ais (reverse AIS runs next to forward AIS)');
   const { model, epoch } = loadModel(dir);
-  const data = loadRunData(cfg, Number(cfg.seed ?? 0));
-  const trainX = prepare(model, data, data.train);
-  const testX = data.test ? prepare(model, data, data.test) : trainX;
+  const data = loadRunData(cfg);
+  const stats = (cfg.standardization as Standardization | undefined) ?? null;
+  const trainX = prepareRows(model, data, data.train, stats);
+  const testX = data.test ? prepareRows(model, data, data.test, stats) : trainX;
   const result: Record<string, unknown> = { run: dir, epoch };
   const rng = new Rng(g.seed);
   const doExact = flags.exact || (!flags.ais && enumerableLayer(model, 20) !== null);
@@ -358,7 +260,7 @@ export function register(program: Command): void {
   rbm
     .command('train')
     .description('train an RBM; the run directory (--out) gets config.json, metrics.jsonl, checkpoints, grids and curves')
-    .requiredOption('--data <spec>', 'fashion-mnist | mnist | bars-and-stripes:<n> | spins:<file>')
+    .option('--data <spec>', 'fashion-mnist | mnist | bars-and-stripes:<n> | spins:<file> (required unless --resume)')
     .addOption(new Option('--binarize <mode>', 'grey images: static (threshold ½), dynamic (fresh draw per epoch), none').argParser(choiceArg(['static', 'dynamic', 'none'] as const)).default('static'))
     .option('--limit <n>', 'use only the first n training examples', intArg(1))
     .option('--data-dir <dir>', 'dataset directory override')
@@ -366,7 +268,7 @@ export function register(program: Command): void {
     .addOption(new Option('--visible <type>', 'visible units: binary, spin (±1) or gaussian (data standardised); default from the data').argParser(choiceArg(['binary', 'spin', 'gaussian'] as const)))
     .addOption(new Option('--method <m>', 'negative phase').argParser(choiceArg(['cd', 'pcd', 'pt'] as const)).default('pcd'))
     .option('--k <n>', 'Gibbs steps per update', intArg(1), 1)
-    .option('--epochs <n>', 'epochs', intArg(1), 10)
+    .option('--epochs <n>', 'total epochs of the run (also on --resume)', intArg(1), 10)
     .option('--lr <x>', 'learning rate', floatArg(0, Infinity, { min: true }), 0.01)
     .option('--batch <n>', 'minibatch size', intArg(1), 100)
     .addOption(new Option('--optimizer <name>', 'optimiser').argParser(choiceArg(['sgd', 'adam'] as const)).default('sgd'))
@@ -379,8 +281,9 @@ export function register(program: Command): void {
     .option('--pt-replicas <n>', 'parallel-tempering replicas (--method pt)', intArg(2), 10)
     .option('--exact-every <n>', 'exact log-likelihood every n epochs when a layer has ≤ 20 units (0: never)', intArg(0), 1)
     .option('--grid-every <n>', 'write chain and filter grids every n epochs (0: only at the end)', intArg(0), 1)
-    .option('--save-every <n>', 'checkpoint every n epochs (and always at the end or on SIGINT)', intArg(1), 1)
-    .option('--resume', 'continue the run in --out from its checkpoint (training options come from the checkpoint)', false)
+    .option('--save-every <n>', 'checkpoint every n epochs (0: only at the end; always at the end and on SIGINT)', intArg(0), 1)
+    .option('--resume', 'continue the run in --out exactly from its checkpoint; options come from the run, a conflicting flag is an error, --epochs (the total) may be raised', false)
+    .option('--force', 'replace an existing run in --out', false)
     .action(async (flags: TrainFlags, cmd: Command) => train(flags, cmd));
   rbm
     .command('sample')

@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { InterruptedError, UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { binarizeDynamic, binarizeStatic } from '../data/binarize.js';
 import type { DatasetName } from '../data/datasets.js';
@@ -23,9 +23,12 @@ import { isingVaeData, latentMagnetisationCorrelation, type IsingVaeData } from 
 import { ACTIVATIONS, Vae, validateConfig, type Activation, type VaeConfig } from '../vae/models.js';
 import { interpolation, latentGrid, latentMeans, priorSamples, reconstructions } from '../vae/plots.js';
 import { PRESET_NAMES, getPreset, type Binarize, type TrainConfig } from '../vae/presets.js';
-import { RUN_FILES, trainRun } from '../vae/run.js';
+import { RUN_FILES, checkVaeRun, trainRun } from '../vae/run.js';
 import { prepareData, validateData, type VaeData } from '../vae/train.js';
-import { choiceArg, floatArg, globals, intArg, logger, progress, startRun } from './common.js';
+import { choiceArg, floatArg, givenFlags, globals, intArg, logger, progress, runRenderer } from './common.js';
+import { catchInterrupts } from '../run/signals.js';
+import { checkOutputDir } from '../run/paths.js';
+import { checkAllocation } from '../run/resources.js';
 
 const DATA_NAMES = ['fashion-mnist', 'mnist', 'ising'] as const;
 type DataName = (typeof DATA_NAMES)[number];
@@ -57,6 +60,7 @@ interface TrainOpts {
   binarize?: Binarize;
   earlyStopping?: number;
   resume?: boolean;
+  force?: boolean;
 }
 
 /** Train and test (validation) data of a named source. */
@@ -79,7 +83,7 @@ function binarizeForEval(data: VaeData, mode: Binarize, seed: number): VaeData {
 }
 
 function checkpointPath(run: string, which: string): string {
-  const p = which === 'best' ? join(run, RUN_FILES.best) : which === 'last' ? join(run, RUN_FILES.checkpoint) : which;
+  const p = which === 'best' ? join(run, RUN_FILES.best) : which === 'last' ? join(run, RUN_FILES.checkpoint) : which.endsWith('.safetensors') ? which.replace(/(\.w\d+(-\d+)?)?\.safetensors$/, '.json') : which;
   if (!existsSync(p)) throw new UsageError(`${p}: no checkpoint (is '${run}' a vae run directory?)`);
   return p;
 }
@@ -119,31 +123,28 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
     ...(o.binarize !== undefined ? { binarize: o.binarize } : {}),
     ...(o.earlyStopping !== undefined ? { earlyStopping: o.earlyStopping } : {}),
   };
+  // Directory, resume and flag conflicts are checked first, before data loads or anything is written.
+  const given = givenFlags(cmd, { ...o, seed: g.seed } as unknown as Record<string, unknown>, VAE_FLAG_PATHS);
+  if (cmd.parent?.parent?.getOptionValueSource('seed') === 'cli' || cmd.getOptionValueSource('seed') === 'cli') given['--seed'] = ['seed', g.seed];
+  checkVaeRun({ dir: g.out, resume: o.resume ?? false, force: o.force ?? false, given });
   const data = loadData(o.data, o.dataDir, o.limit);
   // Presets fix their input size, except the Ising preset, which takes the lattice's.
   if (o.preset === 'ising-mlp') model = { ...model, inputShape: data.train.shape };
   validateConfig(model);
   validateData(data.train, model, data.train.name);
   if (data.test) validateData(data.test, model, data.test.name);
-  if (o.resume && !existsSync(join(g.out, RUN_FILES.checkpoint))) throw new UsageError(`--resume: ${join(g.out, RUN_FILES.checkpoint)} does not exist`);
   const backend = await initBackend(g.backend, { quiet: g.quiet });
   const config = { command: 'vae train', preset: o.preset, data: o.data, dataDir: o.dataDir ?? null, limit: o.limit ?? null, seed: g.seed, backend: backend.name, model, train };
-  startRun(g.out, config, g.quiet);
   if (model.decoder === 'bernoulli' && train.binarize === 'none' && o.data !== 'ising') {
     log('note: a Bernoulli likelihood on grey-level pixels is a reconstruction score, not a log-likelihood (pytorch/examples #460); use --binarize dynamic or --decoder cbernoulli for one.');
   }
   const trainData = prepareData(data.train, train.binarize);
   const valData = data.test ? binarizeForEval(data.test, train.binarize, g.seed) : null;
-  const batches = Math.ceil(trainData.n / train.batchSize);
-  let interrupted = false;
-  const onSigint = () => {
-    interrupted = true;
-    process.stderr.write('\ngenphys: interrupted, saving a resumable checkpoint…\n');
-  };
-  process.on('SIGINT', onSigint);
-  const bar = progress(batches * train.epochs, 'vae train', g.quiet);
+  const view = runRenderer('vae train', g.quiet, (m) => `train ${m.loss!.toFixed(3)} (rec ${m.rec!.toFixed(3)}, KL ${m.kl!.toFixed(3)})${m.valLoss !== undefined ? `  val ${m.valLoss.toFixed(3)} (rec ${m.valRec!.toFixed(3)}, KL ${m.valKl!.toFixed(3)})` : ''}  ${m.seconds!.toFixed(1)} s`);
+  const stop = catchInterrupts(() => process.stderr.write('\ngenphys: interrupted, saving a resumable checkpoint…\n'));
+  let res;
   try {
-    const res = await trainRun({
+    res = await trainRun({
       dir: g.out,
       preset: o.preset,
       model,
@@ -152,22 +153,40 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
       trainData,
       valData,
       dataName: data.train.name,
+      config,
       resume: o.resume ?? false,
-      onBatch: (_d, _t, t) => bar.tick(1, `loss ${t.loss.toFixed(2)}`),
-      shouldStop: () => interrupted,
-      onEpoch: (m) => {
-        const v = m.val ? `  val ${m.val.loss.toFixed(3)} (rec ${m.val.rec.toFixed(3)}, KL ${m.val.kl.toFixed(3)})` : '';
-        log(`epoch ${m.epoch}: train ${m.train.loss.toFixed(3)} (rec ${m.train.rec.toFixed(3)}, KL ${m.train.kl.toFixed(3)})${v}  ${m.seconds.toFixed(1)} s`);
-      },
+      force: o.force ?? false,
+      given,
+      signal: stop.signal,
+      onEvent: view.listener,
     });
-    bar.stop();
-    res.model.dispose();
-    log(`${res.stopped === 'interrupted' ? 'interrupted; resume with --resume' : res.stopped === 'early' ? 'early stop' : 'done'}: ${res.epochs} epochs, run in ${g.out}`);
   } finally {
-    bar.stop();
-    process.off('SIGINT', onSigint);
+    view.stop();
+    stop.dispose();
   }
+  res.model.dispose();
+  if (res.stopped === 'interrupted') throw new InterruptedError(`interrupted at epoch ${res.epochs} (step ${res.step}); checkpoint saved in ${g.out}; continue with --resume --out ${g.out}`);
+  log(`${res.stopped === 'early' ? 'early stop' : 'done'}: ${res.epochs} epochs, run in ${g.out} (config.json, metrics.jsonl, checkpoint.json, best.json)`);
 }
+
+/** Option key → [flag, path in config.json], for the resume check. */
+const VAE_FLAG_PATHS = {
+  preset: ['--preset', 'preset'],
+  data: ['--data', 'data'],
+  dataDir: ['--data-dir', 'dataDir'],
+  limit: ['--limit', 'limit'],
+  batch: ['--batch', 'train.batchSize'],
+  lr: ['--lr', 'train.lr'],
+  latent: ['--latent', 'model.latent'],
+  hidden: ['--hidden', 'model.arch.hidden'],
+  activation: ['--activation', 'model.arch.activation'],
+  beta: ['--beta', 'model.beta'],
+  decoder: ['--decoder', 'model.decoder'],
+  sigma2: ['--sigma2', 'model.sigma2'],
+  binarize: ['--binarize', 'train.binarize'],
+  earlyStopping: ['--early-stopping', 'train.earlyStopping'],
+  epochs: ['--epochs', 'train.epochs'],
+} as const;
 
 function loadRun(run: string, which: string): { model: Vae; meta: ReturnType<typeof loadVaeCheckpoint>['meta'] } {
   const ck = loadVaeCheckpoint(checkpointPath(run, which));
@@ -223,7 +242,8 @@ export function register(program: Command): void {
     .option('--sigma2 <x>', 'σ² of the Gaussian decoder (fixed, or initial when learned)', floatArg(0, Infinity, { min: true }))
     .addOption(new Option('--binarize <mode>', 'binarise the data: none, static (threshold ½) or dynamic (Bernoulli per batch)').argParser(choiceArg(BINARIZE)))
     .option('--early-stopping <n>', 'stop after n epochs without a better validation loss (0: off)', intArg(0))
-    .option('--resume', 'continue from <out>/checkpoint.safetensors')
+    .option('--resume', 'continue the run in --out exactly (also mid-epoch); a conflicting flag is an error, --epochs (the total) may be raised')
+    .option('--force', 'replace an existing run in --out')
     .action(async (o: TrainOpts, cmd: Command) => cmdTrain(o, cmd));
 
   vae
@@ -278,8 +298,10 @@ export function register(program: Command): void {
         const [h, w] = model.config.inputShape;
         const dir = g.out ?? run;
         let file: string;
+        checkOutputDir(dir, '--out');
         if (what === 'latent-grid') {
           const n = o.n ?? 20;
+          checkAllocation(n * n * h * w * model.config.inputShape[2], 4 * 3, `--n ${n} (a ${n}×${n} grid of ${h}×${w} images)`);
           const { images } = latentGrid(model, n, o.spacing === 'uniform' ? { kind: 'uniform', scale: o.scale } : { kind: 'quantiles' });
           file = join(dir, 'latent-grid.png');
           writeImageGrid(file, images, n * n, h, w, { cols: n });
@@ -353,7 +375,8 @@ export function register(program: Command): void {
     .option('--temps <n>', 'number of temperatures in [1.5, 3.5] when simulating', intArg(2, 200), 20)
     .option('--per-temp <n>', 'configurations per temperature when simulating', intArg(1, 100000), 250)
     .option('--epochs <n>', 'training epochs', intArg(1, 100000))
-    .action(async (o: { dataDir?: string; L: number; temps: number; perTemp: number; epochs?: number }, cmd: Command) => {
+    .option('--force', 'replace an existing probe in --out', false)
+    .action(async (o: { dataDir?: string; L: number; temps: number; perTemp: number; epochs?: number; force?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       const log = logger(g.quiet);
       if (!g.out) throw new UsageError('--out: give the output directory, e.g. --out runs/ising-probe');
@@ -380,9 +403,11 @@ export function register(program: Command): void {
       const model: VaeConfig = { ...preset.model, inputShape: data.shape };
       const train: TrainConfig = { ...preset.train, ...(o.epochs !== undefined ? { epochs: o.epochs } : {}) };
       const backend = await initBackend(g.backend, { quiet: g.quiet });
-      startRun(g.out, { command: 'vae ising-probe', data: o.dataDir ?? 'simulated', L: data.shape[0], n: data.n, temperatures: data.temperatures, seed: g.seed, backend: backend.name, model, train }, g.quiet);
       const res = await trainRun({
         dir: g.out,
+        command: 'vae ising-probe',
+        config: { command: 'vae ising-probe', data: o.dataDir ?? 'simulated', L: data.shape[0], n: data.n, temperatures: data.temperatures, seed: g.seed, backend: backend.name, model, train },
+        force: o.force ?? false,
         preset: 'ising-mlp',
         model,
         train,

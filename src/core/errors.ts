@@ -59,3 +59,23 @@ export class ShapeError extends GenphysError {}
 export function assertShape(cond: boolean, message: string): asserts cond {
   if (!cond) throw new ShapeError(message);
 }
+
+/**
+ * Training diverged: a loss or a parameter became NaN or infinite. The message names the
+ * epoch/step or the tensor and suggests a lower learning rate; the last good checkpoint
+ * is kept (exit 1).
+ */
+export class DivergenceError extends GenphysError {}
+
+/** A run directory cannot be used as asked: exists without --resume/--force, conflicts, bad path. */
+export class RunError extends GenphysError {
+  override readonly exitCode: number = 2;
+}
+
+/**
+ * A run stopped on SIGINT/SIGTERM after saving a resumable checkpoint. The CLI exits
+ * 130 (128 + SIGINT), so a script can tell "interrupted" from "done".
+ */
+export class InterruptedError extends GenphysError {
+  override readonly exitCode: number = 130;
+}

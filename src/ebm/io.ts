@@ -9,15 +9,31 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointTensor, type DatasetFing
 import type { EnergyModel } from './model.js';
 import { BernoulliRBM, GaussianBernoulliRBM, type BernoulliRBMOptions, type GaussianBernoulliRBMOptions } from './rbm.js';
 import { Trainer, type TrainerState, type TrainOptions } from './train.js';
+import { createModel as createRegistered, registerModel } from '../run/registry.js';
 
 /** Checkpoint kind used for every two-layer energy model. */
 export const RBM_CHECKPOINT_KIND = 'rbm';
 
-/** Rebuild an empty model of the given family from its configuration. */
-export function createModel(kind: string, config: Readonly<Record<string, unknown>>): EnergyModel {
-  if (kind === 'bernoulli-rbm') return new BernoulliRBM(config as unknown as BernoulliRBMOptions);
-  if (kind === 'gaussian-bernoulli-rbm') return new GaussianBernoulliRBM(config as unknown as GaussianBernoulliRBMOptions);
-  throw new CheckpointError(kind, `unknown energy-model kind '${kind}'`);
+registerModel<EnergyModel>('ebm', 'bernoulli-rbm', (c) => new BernoulliRBM(c as unknown as BernoulliRBMOptions));
+registerModel<EnergyModel>('ebm', 'gaussian-bernoulli-rbm', (c) => new GaussianBernoulliRBM(c as unknown as GaussianBernoulliRBMOptions));
+
+/** Largest layer product a checkpoint may ask for before anything is allocated (2³¹ weights, 8 GiB). */
+const MAX_WEIGHTS = 2 ** 31;
+
+/**
+ * Rebuild an empty model from its configuration through the model registry (kinds
+ * register themselves: 'bernoulli-rbm', 'gaussian-bernoulli-rbm' here, 'lattice-spin-rbm'
+ * in physics). Sizes are checked before anything is allocated.
+ * @param source - the checkpoint file, for messages
+ */
+export function createModel(kind: string, config: Readonly<Record<string, unknown>>, source = kind): EnergyModel {
+  const nv = config.nVisible;
+  const nh = config.nHidden;
+  for (const [k, v] of [['nVisible', nv], ['nHidden', nh]] as const) {
+    if (!Number.isSafeInteger(v) || (v as number) < 1) throw new CheckpointError(source, `config.model.${k} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  if ((nv as number) * (nh as number) > MAX_WEIGHTS) throw new CheckpointError(source, `config.model asks for ${nv} × ${nh} weights, more than this genphys loads (2^31)`);
+  return createRegistered<EnergyModel>('ebm', kind, config, source);
 }
 
 /** What {@link saveModel} stores besides the model. */
@@ -53,7 +69,22 @@ export function saveModel(dir: string, model: EnergyModel, opts: SaveModelOption
       tensors,
       step: opts.trainer?.step ?? 0,
       epoch: opts.trainer?.epoch ?? 0,
-      ...(trainerJson ? { optimizer: { step: trainerJson.step, ptBetas: trainerJson.ptBetas, ptParity: trainerJson.ptParity, avgCount: trainerJson.avgCount ?? 0, avgPlanEnd: trainerJson.avgPlanEnd ?? null }, rng: trainerJson.rng } : {}),
+      ...(trainerJson
+        ? {
+            optimizer: {
+              step: trainerJson.step,
+              ptBetas: trainerJson.ptBetas,
+              ptParity: trainerJson.ptParity,
+              avgCount: trainerJson.avgCount ?? 0,
+              avgPlanEnd: trainerJson.avgPlanEnd ?? null,
+              planEnd: trainerJson.planEnd ?? null,
+              batchInEpoch: trainerJson.batchInEpoch ?? 0,
+              epochStart: trainerJson.epochStart ?? null,
+              recSum: trainerJson.recSum ?? 0,
+            },
+            rng: trainerJson.rng,
+          }
+        : {}),
       ...(opts.dataset ? { dataset: opts.dataset } : {}),
       ...(opts.extra ? { extra: opts.extra } : {}),
     },
@@ -82,13 +113,18 @@ export function loadModel(path: string, opts: { name?: string } = {}): LoadedMod
   const ck = loadCheckpoint(path, { kind: RBM_CHECKPOINT_KIND, allowExtra: true, ...(opts.name ? { name: opts.name } : {}) });
   const mc = ck.config.model as Record<string, unknown> | undefined;
   if (!mc || typeof mc.kind !== 'string') throw new CheckpointError(ck.path, 'config.model.kind is missing');
-  const model = createModel(mc.kind, mc);
+  const model = createModel(mc.kind, mc, ck.path);
   for (const [k, v] of Object.entries(model.params)) {
     const t = ck.tensors[`rbm.${k}`];
     if (!t) throw new CheckpointError(ck.weightsPath, `tensor 'rbm.${k}' is missing`);
-    if (t.data.length !== v.length) throw new CheckpointError(ck.weightsPath, `tensor 'rbm.${k}' has ${t.data.length} values, expected ${v.length}`);
+    const want = k === 'W' ? [model.nVisible, model.nHidden] : [v.length];
+    if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
+      throw new CheckpointError(ck.weightsPath, `tensor 'rbm.${k}' has shape [${t.shape.join(', ')}], the model needs [${want.join(', ')}]`);
+    }
     v.set(t.data);
   }
+  // A constrained model (tied or zeroed parameters) must load in its subspace.
+  model.project?.();
   const train = ck.config.train as TrainOptions | undefined;
   return {
     model,
@@ -104,9 +140,22 @@ export function loadModel(path: string, opts: { name?: string } = {}): LoadedMod
           if (k.startsWith('optimizer.')) tensors[`opt.${k.slice(10)}`] = t.data;
           else if (k.startsWith('trainer.')) tensors[k.slice(8)] = t.data;
         }
-        const o = ck.optimizer as { ptBetas?: number[] | null; ptParity?: number; avgCount?: number; avgPlanEnd?: number | null };
+        const o = ck.optimizer as Partial<TrainerState['json']>;
         trainer.setState({
-          json: { step: ck.step, epoch: ck.epoch, rng: ck.rng, options: trainer.options, ptBetas: o.ptBetas ?? null, ptParity: o.ptParity ?? 0, avgCount: o.avgCount ?? 0, avgPlanEnd: o.avgPlanEnd ?? null },
+          json: {
+            step: ck.step,
+            epoch: ck.epoch,
+            rng: ck.rng,
+            options: trainer.options,
+            ptBetas: o.ptBetas ?? null,
+            ptParity: o.ptParity ?? 0,
+            avgCount: o.avgCount ?? 0,
+            avgPlanEnd: o.avgPlanEnd ?? null,
+            planEnd: o.planEnd ?? null,
+            batchInEpoch: o.batchInEpoch ?? 0,
+            epochStart: o.epochStart ?? null,
+            recSum: o.recSum ?? 0,
+          },
           tensors,
         });
       }

@@ -265,11 +265,11 @@ export interface BernoulliRBMOptions extends RBMOptions {
  * {0,1} units; p(s = +1 | field x) = σ(2x) for spins.
  */
 export class BernoulliRBM extends RBMBase {
-  readonly kind = 'bernoulli-rbm';
+  readonly kind: string = 'bernoulli-rbm';
   readonly visibleUnits: UnitType;
   readonly hiddenUnits: UnitType;
   readonly trainable: readonly string[] = ['W', 'a', 'b'];
-  readonly config: Readonly<{ nVisible: number; nHidden: number; units: '01' | 'pm1'; initStd: number }>;
+  readonly config: Readonly<{ nVisible: number; nHidden: number; units: '01' | 'pm1'; initStd: number }> & Readonly<Record<string, unknown>>;
 
   /**
    * @param opts - sizes and unit convention

@@ -157,6 +157,18 @@ export interface FitOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Options of {@link Trainer.trainSlice}. */
+export interface SliceOptions {
+  /** Batches to train at most in this call (default: to the end of the epoch). */
+  readonly maxBatches?: number;
+  /** Total epochs the schedule and the averaging window are planned over (default: kept from the last call). */
+  readonly plannedEpochs?: number;
+  /** After each batch: batches done in the epoch and the batch's reconstruction error. */
+  readonly onBatch?: (batch: number, reconstruction: number) => void;
+  /** Stop after the current batch when aborted (the epoch stays unfinished and resumable). */
+  readonly signal?: AbortSignal;
+}
+
 /** What {@link Trainer.fit} did. */
 export interface FitResult {
   /** Epochs completed in this call. */
@@ -168,7 +180,22 @@ export interface FitResult {
 /** Serialisable trainer state (for checkpoints); tensors are kept apart from the JSON part. */
 export interface TrainerState {
   /** JSON-serialisable part. */
-  readonly json: { step: number; epoch: number; rng: RngState; options: ResolvedTrainOptions; ptBetas: number[] | null; ptParity: number; avgCount?: number; avgPlanEnd?: number | null };
+  readonly json: {
+    step: number;
+    epoch: number;
+    rng: RngState;
+    options: ResolvedTrainOptions;
+    ptBetas: number[] | null;
+    ptParity: number;
+    avgCount?: number;
+    avgPlanEnd?: number | null;
+    /** Planned total epochs of the schedule. */
+    planEnd?: number | null;
+    /** Mid-epoch position: batches done, the generator state before the epoch's shuffle, the running reconstruction sum. */
+    batchInEpoch?: number;
+    epochStart?: RngState | null;
+    recSum?: number;
+  };
   /** Optimiser moments, persistent chains, centring offsets and the running parameter average, with flat names. */
   readonly tensors: Record<string, Float32Array>;
 }
@@ -204,6 +231,13 @@ export class Trainer {
   private avgPlanEnd: number | null = null;
   /** The planned end of the current `fit` call. */
   private planEnd: number | null = null;
+  /** The unfinished epoch: its permutation, the generator state before it, batches done, running reconstruction sum. */
+  private perm: Uint32Array | null = null;
+  private epochStart: RngState | null = null;
+  private batchInEpoch = 0;
+  private recSum = 0;
+  private epochSeconds = 0;
+  private batchBuf = new Float32Array(0);
 
   /**
    * @param model - trained in place
@@ -459,53 +493,95 @@ export class Trainer {
   }
 
   /**
-   * Train for `epochs` passes over `data` (rows × nVisible) in shuffled
-   * minibatches. Yields to the event loop between batches so a SIGINT handler
-   * can abort through `signal`.
+   * Train at most `maxBatches` batches of the current epoch over `data` (rows ×
+   * nVisible, shuffled into minibatches), continuing an epoch begun by an earlier call
+   * or restored from a checkpoint. Returns the epoch's summary when it finishes, else
+   * null. The permutation is drawn from the trainer's stream at the epoch's start; a
+   * trainer restored mid-epoch redraws it from the saved epoch-start state, so a run
+   * split at any batch gives the same numbers as a straight one.
    */
-  async fit(data: Float32Array, opts: FitOptions = {}): Promise<FitResult> {
+  trainSlice(data: Float32Array, opts: SliceOptions = {}): EpochInfo | null {
     const m = this.model;
     const o = this.options;
     const nv = m.nVisible;
     const rows = data.length / nv;
     if (!Number.isInteger(rows) || rows < 1) throw new ShapeError(`data has ${data.length} entries, not a positive multiple of ${nv}`);
-    const epochs = opts.epochs ?? 10;
-    if (this.step === 0 && o.initVisibleBias) m.initVisibleBiasFromData(data);
+    if (this.step === 0 && this.batchInEpoch === 0 && o.initVisibleBias) m.initVisibleBiasFromData(data);
     if (o.centering && !this.mu) this.initOffsets(data);
     const bs = Math.min(o.batchSize, rows);
-    const batch = new Float32Array(bs * nv);
-    const startEpoch = this.epoch;
-    const endEpoch = opts.plannedEpochs ?? startEpoch + epochs;
+    const nBatches = Math.ceil(rows / bs);
+    const endEpoch = opts.plannedEpochs ?? this.planEnd ?? this.epoch + 1;
     this.planEnd = endEpoch;
+    if (this.perm === null || this.perm.length !== rows) {
+      if (this.batchInEpoch === 0) {
+        this.epochStart = this.rng.getState();
+        this.perm = this.rng.permutation(rows);
+      } else {
+        assertShape(this.epochStart !== null, 'trainer state is mid-epoch but has no epoch-start generator state');
+        this.perm = Rng.fromState(this.epochStart).permutation(rows);
+      }
+      this.epochSeconds = 0;
+    }
+    const t0 = performance.now();
+    const perm = this.perm;
+    if (this.batchBuf.length !== bs * nv) this.batchBuf = new Float32Array(bs * nv);
+    const limit = Math.min(nBatches, this.batchInEpoch + (opts.maxBatches ?? Infinity));
+    while (this.batchInEpoch < limit) {
+      const bi = this.batchInEpoch;
+      const lo = bi * bs;
+      const n = Math.min(bs, rows - lo);
+      const x = n === bs ? this.batchBuf : this.batchBuf.subarray(0, n * nv);
+      for (let r = 0; r < n; r++) x.set(data.subarray(perm[lo + r]! * nv, (perm[lo + r]! + 1) * nv), r * nv);
+      this.progress = (this.epoch + bi / nBatches) / Math.max(1, endEpoch);
+      const rec = this.partialFit(x);
+      this.recSum += rec * n;
+      this.batchInEpoch++;
+      opts.onBatch?.(this.batchInEpoch, rec);
+      if (opts.signal?.aborted) break;
+    }
+    this.epochSeconds += (performance.now() - t0) / 1000;
+    if (this.batchInEpoch < nBatches) return null;
+    this.epoch++;
+    const info: EpochInfo = {
+      epoch: this.epoch,
+      step: this.step,
+      seconds: this.epochSeconds,
+      learningRate: this.learningRate(),
+      reconstruction: this.recSum / rows,
+      ...(this.pt ? { swapRates: this.swapRates() } : {}),
+    };
+    this.batchInEpoch = 0;
+    this.recSum = 0;
+    this.perm = null;
+    this.epochStart = null;
+    if (this.epoch >= endEpoch) this.applyAverage();
+    return info;
+  }
+
+  /** Batches done in the current (unfinished) epoch. */
+  get batchesDone(): number {
+    return this.batchInEpoch;
+  }
+
+  /**
+   * Train for `epochs` passes over `data` (rows × nVisible) in shuffled
+   * minibatches. Yields to the event loop between batches so a SIGINT handler
+   * can abort through `signal`.
+   */
+  async fit(data: Float32Array, opts: FitOptions = {}): Promise<FitResult> {
+    const epochs = opts.epochs ?? 10;
+    const endEpoch = opts.plannedEpochs ?? this.epoch + epochs;
     let lastYield = performance.now();
     for (let e = 0; e < epochs; e++) {
-      const t0 = performance.now();
-      const perm = this.rng.permutation(rows);
-      const nBatches = Math.ceil(rows / bs);
-      let recSum = 0;
-      for (let bi = 0; bi < nBatches; bi++) {
-        const lo = bi * bs;
-        const n = Math.min(bs, rows - lo);
-        const x = n === bs ? batch : batch.subarray(0, n * nv);
-        for (let r = 0; r < n; r++) x.set(data.subarray(perm[lo + r]! * nv, (perm[lo + r]! + 1) * nv), r * nv);
-        this.progress = (this.epoch + bi / nBatches) / Math.max(1, endEpoch);
-        recSum += this.partialFit(x) * n;
+      let info: EpochInfo | null = null;
+      while (info === null) {
+        info = this.trainSlice(data, { maxBatches: 1, plannedEpochs: endEpoch });
         if (performance.now() - lastYield > 50) {
           await new Promise((res) => setImmediate(res));
           lastYield = performance.now();
         }
-        if (opts.signal?.aborted) return { epochs: e, stopped: true };
+        if (info === null && opts.signal?.aborted) return { epochs: e, stopped: true };
       }
-      this.epoch++;
-      const info: EpochInfo = {
-        epoch: this.epoch,
-        step: this.step,
-        seconds: (performance.now() - t0) / 1000,
-        learningRate: this.learningRate(),
-        reconstruction: recSum / rows,
-        ...(this.pt ? { swapRates: this.swapRates() } : {}),
-      };
-      if (this.epoch >= endEpoch) this.applyAverage();
       const ret = opts.onEpoch ? await opts.onEpoch(info) : undefined;
       if (ret === false || opts.signal?.aborted) return { epochs: e + 1, stopped: true };
     }
@@ -523,7 +599,7 @@ export class Trainer {
     if (this.lambda) tensors['centering.lambda'] = this.lambda;
     if (this.avgCount > 0) for (const p of Object.keys(this.avg)) tensors[`avg.${p}`] = this.avg[p]!;
     return {
-      json: { step: this.step, epoch: this.epoch, rng: this.rng.getState(), options: this.options, ptBetas: this.pt ? Array.from(this.pt.betas) : null, ptParity: this.pt ? this.pt.parity : 0, avgCount: this.avgCount, avgPlanEnd: this.avgPlanEnd },
+      json: { step: this.step, epoch: this.epoch, rng: this.rng.getState(), options: this.options, ptBetas: this.pt ? Array.from(this.pt.betas) : null, ptParity: this.pt ? this.pt.parity : 0, avgCount: this.avgCount, avgPlanEnd: this.avgPlanEnd, planEnd: this.planEnd, batchInEpoch: this.batchInEpoch, epochStart: this.epochStart, recSum: this.recSum },
       tensors,
     };
   }
@@ -534,6 +610,12 @@ export class Trainer {
     this.step = json.step;
     this.epoch = json.epoch;
     this.rng.setState(json.rng);
+    this.planEnd = json.planEnd ?? null;
+    this.batchInEpoch = json.batchInEpoch ?? 0;
+    this.epochStart = json.epochStart ?? null;
+    this.recSum = json.recSum ?? 0;
+    this.perm = null;
+    assertShape(this.batchInEpoch === 0 || this.epochStart !== null, 'trainer state is mid-epoch but has no epoch-start generator state');
     const copy = (name: string, into: Float32Array) => {
       const t = tensors[name];
       if (t) {

@@ -7,14 +7,19 @@
  *   step, epoch, optimizer state, RNG state, genphys version, dataset fingerprint,
  *   creation time, and the weights file's byte length, SHA-256 and tensor list.
  *
- * Both files are written atomically (temporary file, then rename), weights first: a
- * crash between the two renames leaves a JSON that records the old weights' hash, so
- * {@link loadCheckpoint} reports the mismatch instead of loading a mixed pair.
+ * Saves are crash-safe by a manifest-last protocol (as SQLite's journal or git's
+ * objects-then-ref): the weights go to a new file whose name no manifest refers to yet
+ * (`<name>.w<step>.safetensors`), written to a temporary file, fsynced and renamed; then
+ * the JSON manifest is written the same way, and its rename is the commit point; then
+ * the directory is fsynced and the previous weights file is removed. A SIGKILL at any
+ * instant leaves either the old manifest with its old weights or the new manifest with
+ * its new weights; what is left over (temporary files, an unreferenced weights file) is
+ * removed by {@link cleanCheckpointDir} on the next start.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { CheckpointError, ShapeError } from '../core/errors.js';
+import { CheckpointError, DivergenceError, ShapeError } from '../core/errors.js';
 import type { RngState } from '../core/rng.js';
 import { VERSION } from '../version.js';
 import { writeFileAtomic } from './atomic.js';
@@ -144,20 +149,59 @@ function checkName(name: string): void {
   }
 }
 
+/** Options of {@link saveCheckpoint}. */
+export interface SaveCheckpointOptions {
+  /**
+   * Called after each step of the save protocol ('weights', 'manifest', 'cleanup'); tests
+   * throw from it to stand for a crash at that instant.
+   */
+  readonly onStep?: (step: 'weights' | 'manifest' | 'cleanup') => void;
+}
+
+/** Weights files of checkpoint `name`: `<name>.w<step>[-<n>].safetensors`. */
+function weightsPattern(name: string): RegExp {
+  return new RegExp(`^${name.replace(/[.]/g, '\\.')}\\.w\\d+(-\\d+)?\\.safetensors$`);
+}
+
+/** The manifest's recorded weights file, or null when there is no readable manifest. */
+function referencedWeights(jsonPath: string): string | null {
+  try {
+    const d = JSON.parse(readFileSync(jsonPath, 'utf8')) as { weights?: { file?: unknown } };
+    return typeof d?.weights?.file === 'string' ? d.weights.file : null;
+  } catch {
+    return null;
+  }
+}
+
+function fsyncDir(dir: string): void {
+  let fd = -1;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on a directory; the renames are still atomic.
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
 /**
- * Save a checkpoint as `<dir>/<name>.safetensors` + `<dir>/<name>.json`.
+ * Save a checkpoint: the manifest `<dir>/<name>.json` and its weights file
+ * `<dir>/<name>.w<step>.safetensors`, by the manifest-last protocol described above.
  *
  * Everything is serialised and checked before the first byte is written, so bad input
- * (a shape that does not fit, a non-integer step, a config JSON cannot represent)
- * leaves an existing checkpoint untouched.
+ * (a shape that does not fit, a non-integer step, a config JSON cannot represent, a
+ * NaN or infinite value in a tensor) leaves an existing checkpoint untouched.
  *
  * @returns the paths written
- * @throws ShapeError on inconsistent input; file-system errors propagate
+ * @throws ShapeError on inconsistent input, DivergenceError on non-finite values;
+ *   file-system errors propagate
  */
 export function saveCheckpoint(
   dir: string,
   ckpt: CheckpointInput,
   name = 'checkpoint',
+  opts: SaveCheckpointOptions = {},
 ): { json: string; weights: string } {
   checkName(name);
   if (typeof ckpt.kind !== 'string' || ckpt.kind === '') throw new ShapeError('checkpoint kind must be a non-empty string');
@@ -170,6 +214,8 @@ export function saveCheckpoint(
   const tensorList: Record<string, { dtype: string; shape: number[] }> = {};
   for (const [tname, t] of Object.entries(ckpt.tensors)) {
     if (!(t.data instanceof Float32Array)) throw new ShapeError(`checkpoint tensor '${tname}' must be a Float32Array`);
+    const bad = firstNonFinite(t.data);
+    if (bad >= 0) throw new DivergenceError(`refusing to save tensor '${tname}': entry ${bad} is ${t.data[bad]} (training diverged; try a lower --lr)`);
     tensorList[tname] = { dtype: 'F32', shape: [...t.shape] };
   }
   const weights = encodeSafetensors(ckpt.tensors, {
@@ -178,8 +224,13 @@ export function saveCheckpoint(
     genphys_version: VERSION,
     step: String(ckpt.step),
   });
-  const weightsPath = join(dir, `${name}.safetensors`);
   const jsonPath = join(dir, `${name}.json`);
+  // A fresh name: never the file the current manifest refers to.
+  const current = existsSync(jsonPath) ? referencedWeights(jsonPath) : null;
+  let file = `${name}.w${ckpt.step}.safetensors`;
+  // An unreferenced file of that name is debris of a killed save, and is overwritten.
+  for (let g = 1; file === current; g++) file = `${name}.w${ckpt.step}-${g}.safetensors`;
+  const weightsPath = join(dir, file);
   const doc: CheckpointJson = {
     format: FORMAT,
     formatVersion: FORMAT_VERSION,
@@ -193,7 +244,7 @@ export function saveCheckpoint(
     ...(ckpt.rng !== undefined ? { rng: { s: [...ckpt.rng.s] as RngState['s'], spareNormal: ckpt.rng.spareNormal } } : {}),
     ...(ckpt.dataset !== undefined ? { dataset: ckpt.dataset } : {}),
     ...(ckpt.extra !== undefined ? { extra: ckpt.extra } : {}),
-    weights: { file: `${name}.safetensors`, bytes: weights.length, sha256: sha256(weights), tensors: tensorList },
+    weights: { file, bytes: weights.length, sha256: sha256(weights), tensors: tensorList },
   };
   let text: string;
   try {
@@ -211,14 +262,56 @@ export function saveCheckpoint(
     throw new ShapeError(`checkpoint metadata is not JSON-serialisable: ${(err as Error).message}`);
   }
   writeFileAtomic(weightsPath, weights);
+  opts.onStep?.('weights');
   writeFileAtomic(jsonPath, text);
+  fsyncDir(dir);
+  opts.onStep?.('manifest');
+  const pattern = weightsPattern(name);
+  for (const f of readdirSync(dir)) if (f !== file && pattern.test(f)) rmSync(join(dir, f), { force: true });
+  opts.onStep?.('cleanup');
   return { json: jsonPath, weights: weightsPath };
+}
+
+/** Index of the first NaN or ±Infinity in `a`, or −1. */
+export function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
+  return -1;
+}
+
+/**
+ * Remove what killed saves leave behind in `dir`: temporary files of atomic writes
+ * (`.<file>.<pid>.<time>.tmp`) and weights files no manifest refers to. Returns the
+ * names removed. Safe to call at any time no save is running in `dir`.
+ */
+export function cleanCheckpointDir(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  const referenced = new Set<string>();
+  for (const f of names) {
+    if (!f.endsWith('.json') || f.startsWith('.')) continue;
+    const r = referencedWeights(join(dir, f));
+    if (r !== null) referenced.add(r);
+  }
+  for (const f of names) {
+    const tmp = /^\..+\.\d+\.\d+\.tmp$/.test(f);
+    const orphan = /\.w\d+(-\d+)?\.safetensors$/.test(f) && !referenced.has(f);
+    if (tmp || orphan) {
+      rmSync(join(dir, f), { force: true });
+      removed.push(f);
+    }
+  }
+  return removed;
 }
 
 /** Resolve a directory, a `.json` path or a `.safetensors` path to the JSON path. */
 function resolveJson(path: string, name: string | undefined): string {
   if (path.endsWith('.json')) return path;
-  if (path.endsWith('.safetensors')) return path.slice(0, -'.safetensors'.length) + '.json';
+  if (path.endsWith('.safetensors')) return path.slice(0, -'.safetensors'.length).replace(/\.w\d+(-\d+)?$/, '') + '.json';
   let isDir = false;
   try {
     isDir = statSync(path).isDirectory();
@@ -324,6 +417,12 @@ export function loadCheckpoint(path: string, opts: LoadCheckpointOptions = {}): 
     if (t.dtype !== 'F32' || !(t.data instanceof Float32Array)) {
       throw new CheckpointError(weightsPath, `tensor '${tname}' is ${t.dtype}, checkpoints hold F32`);
     }
+    const listedShape = (weightsInfo.tensors[tname] as { shape?: unknown } | undefined)?.shape;
+    if (!Array.isArray(listedShape) || !sameShape(listedShape as number[], t.shape)) {
+      throw new CheckpointError(weightsPath, `tensor '${tname}' has shape ${fmt(t.shape)} in the file but ${Array.isArray(listedShape) ? fmt(listedShape as number[]) : 'no shape'} in ${basename(jsonPath)}`);
+    }
+    const nf = firstNonFinite(t.data);
+    if (nf >= 0) throw new CheckpointError(weightsPath, `tensor '${tname}' holds ${t.data[nf]} at entry ${nf} (a diverged model cannot be loaded)`);
     tensors[tname] = { shape: t.shape, data: t.data };
   }
   if (opts.expect !== undefined) {

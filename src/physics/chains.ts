@@ -3,6 +3,7 @@
  * threads. Each chain is seeded from its own split of the caller's {@link Rng},
  * so results do not depend on how many workers run them, or in which order.
  */
+import { InterruptedError } from '../core/errors.js';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -141,6 +142,8 @@ export interface PoolOptions {
   readonly workers?: number;
   /** Called with the number of sweeps just completed (for progress bars). */
   readonly onProgress?: (sweeps: number) => void;
+  /** Aborting stops the simulation with an InterruptedError (no partial result). */
+  readonly signal?: AbortSignal;
 }
 
 /** URL of the compiled worker script (works from src/physics/*.ts and dist/physics/*.js alike). */
@@ -163,7 +166,13 @@ export function defaultWorkers(jobs: number): number {
  * `{ type: 'done', index, out }` or `{ type: 'error', message }`. Returns outputs in
  * task order.
  */
-export async function runWorkerPool<T, R>(url: URL, tasks: readonly T[], workers: number, onProgress?: (amount: number) => void): Promise<R[]> {
+export async function runWorkerPool<T, R>(
+  url: URL,
+  tasks: readonly T[],
+  workers: number,
+  onProgress?: (amount: number) => void,
+  abort?: { readonly signal: AbortSignal; readonly mode: 'drain' | 'terminate' },
+): Promise<R[]> {
   const results: R[] = new Array<R>(tasks.length);
   let next = 0;
   const pool: Worker[] = [];
@@ -174,8 +183,10 @@ export async function runWorkerPool<T, R>(url: URL, tasks: readonly T[], workers
           const w = new Worker(url);
           pool.push(w);
           let current = -1;
+          // 'terminate': stop at once (the results are discarded); 'drain': finish the tasks running, start no more.
+          if (abort?.mode === 'terminate') abort.signal.addEventListener('abort', () => reject(new InterruptedError('interrupted')), { once: true });
           const feed = () => {
-            if (next >= tasks.length) {
+            if (next >= tasks.length || abort?.signal.aborted) {
               resolve();
               return;
             }
@@ -210,11 +221,13 @@ export async function runChainJobs(jobs: readonly ChainJob[], opts: PoolOptions 
   if (nWorkers <= 0 || !workersAvailable()) {
     const out: ChainOutput[] = [];
     for (const j of jobs) {
+      if (opts.signal?.aborted) throw new InterruptedError('interrupted during Monte Carlo');
       out.push(runChain(j, opts.onProgress));
       // Yield so progress bars and signals get a chance between chains.
       await new Promise((r) => setImmediate(r));
     }
     return out;
   }
-  return runWorkerPool<ChainJob, ChainOutput>(CHAIN_WORKER_URL, jobs, nWorkers, opts.onProgress);
+  if (opts.signal?.aborted) throw new InterruptedError('interrupted during Monte Carlo');
+  return runWorkerPool<ChainJob, ChainOutput>(CHAIN_WORKER_URL, jobs, nWorkers, opts.onProgress, opts.signal ? { signal: opts.signal, mode: 'terminate' } : undefined);
 }

@@ -14,9 +14,11 @@
  *   nHidden·N. With F = 2 it contains the Ising model exactly (one family per bond
  *   direction: f = w on a bond's two sites, cosh 2w = e^{2βJ}).
  */
-import type { Rng } from '../core/rng.js';
+import { Rng } from '../core/rng.js';
 import { assertShape } from '../core/errors.js';
 import { BernoulliRBM } from '../ebm/rbm.js';
+import { registerModel } from '../run/registry.js';
+import { squareTranslations } from './lattice.js';
 
 function isPermutation(p: Int32Array): boolean {
   const seen = new Uint8Array(p.length);
@@ -40,6 +42,25 @@ function isClosed(G: readonly Int32Array[]): boolean {
   return true;
 }
 
+/** Checkpoint kind of {@link LatticeSpinRBM}. */
+export const LATTICE_RBM_KIND = 'lattice-spin-rbm';
+
+function sameGroup(a: readonly Int32Array[], b: readonly Int32Array[]): boolean {
+  return a.length === b.length && a.every((g, k) => g.length === b[k]!.length && g.every((v, i) => v === b[k]![i]));
+}
+
+/** The translations a checkpoint config names: 'square:L' or explicit permutations. */
+export function translationsFromConfig(t: unknown): Int32Array[] | undefined {
+  if (t === null || t === undefined) return undefined;
+  if (typeof t === 'string') {
+    const m = /^square:(\d+)$/.exec(t);
+    if (!m) throw new Error(`unknown translation group '${t}'`);
+    return squareTranslations(Number(m[1]));
+  }
+  if (Array.isArray(t) && t.every((g) => Array.isArray(g))) return t.map((g) => Int32Array.from(g as number[]));
+  throw new Error('translations must be a group name or a list of permutations');
+}
+
 /** Options of {@link LatticeSpinRBM}. */
 export interface LatticeSpinRBMOptions {
   /** Spins (visible units). */
@@ -56,10 +77,17 @@ export interface LatticeSpinRBMOptions {
    * under every one of them. Omit for an unconstrained weight matrix.
    */
   readonly translations?: readonly Int32Array[];
+  /**
+   * Name of the translation group, stored in checkpoints instead of the permutations:
+   * 'square:L' for `squareTranslations(L)`. Set automatically when omitted and the
+   * translations are those of a square lattice.
+   */
+  readonly group?: string;
 }
 
 /** A ±1-spin RBM whose parameters stay in the subspace of the chosen lattice symmetries. */
 export class LatticeSpinRBM extends BernoulliRBM {
+  override readonly kind: string = LATTICE_RBM_KIND;
   /** Zero biases. */
   readonly spinFlipSymmetric: boolean;
   /** The translation group, or null. */
@@ -74,6 +102,14 @@ export class LatticeSpinRBM extends BernoulliRBM {
     super({ nVisible: opts.nVisible, nHidden: opts.nHidden, units: 'pm1', initStd: opts.initStd ?? 0.1 }, rng);
     this.spinFlipSymmetric = opts.spinFlipSymmetric ?? true;
     this.translations = opts.translations ?? null;
+    const L = Math.round(Math.sqrt(opts.nVisible));
+    const group = opts.group ?? (this.translations && L * L === opts.nVisible && this.translations.length === opts.nVisible && sameGroup(this.translations, squareTranslations(L)) ? `square:${L}` : null);
+    // The checkpoint config names everything needed to rebuild the model with its symmetries.
+    (this as { config: LatticeSpinRBM['config'] }).config = {
+      ...this.config,
+      spinFlipSymmetric: this.spinFlipSymmetric,
+      translations: this.translations === null ? null : group ?? this.translations.map((g) => Array.from(g)),
+    };
     this.filter = new Float64Array(opts.nVisible);
     const G = this.translations;
     if (G) {
@@ -158,3 +194,19 @@ export class SymmetricSpinRBM extends LatticeSpinRBM {
     super({ nVisible, nHidden, initStd, spinFlipSymmetric: true }, rng);
   }
 }
+
+registerModel('ebm', LATTICE_RBM_KIND, (c) => {
+  const translations = translationsFromConfig(c.translations);
+  const group = typeof c.translations === 'string' ? c.translations : undefined;
+  return new LatticeSpinRBM(
+    {
+      nVisible: c.nVisible as number,
+      nHidden: c.nHidden as number,
+      initStd: c.initStd as number,
+      spinFlipSymmetric: c.spinFlipSymmetric !== false,
+      ...(translations ? { translations } : {}),
+      ...(group ? { group } : {}),
+    },
+    new Rng(0),
+  );
+});

@@ -337,13 +337,14 @@ export function defaultRbmWorkers(tasks: number): number {
 }
 
 /** Run RBM tasks on worker threads (or here with `workers` = 0 or no build), outputs in task order. */
-export async function runRbmTasks(tasks: readonly RbmTask[], workers: number, onProgress?: (units: number) => void): Promise<RbmTaskOutput[]> {
+export async function runRbmTasks(tasks: readonly RbmTask[], workers: number, onProgress?: (units: number) => void, signal?: AbortSignal): Promise<Array<RbmTaskOutput | undefined>> {
   if (workers <= 0 || !existsSync(fileURLToPath(RBM_WORKER_URL))) {
-    const out: RbmTaskOutput[] = [];
-    for (const t of tasks) out.push(await trainAndSampleRbm(t, onProgress));
+    const out: Array<RbmTaskOutput | undefined> = [];
+    for (const t of tasks) out.push(signal?.aborted ? undefined : await trainAndSampleRbm(t, onProgress));
     return out;
   }
-  return runWorkerPool<RbmTask, RbmTaskOutput>(RBM_WORKER_URL, tasks, workers, onProgress);
+  // On abort, the temperatures being trained finish and no new one starts.
+  return runWorkerPool<RbmTask, RbmTaskOutput>(RBM_WORKER_URL, tasks, workers, onProgress, signal ? { signal, mode: 'drain' } : undefined);
 }
 
 /** Exact values at (L, T) for h = 0, J = 1: enumeration when L² ≤ 25 (all four), else Kaufman (e and C). */
@@ -412,6 +413,11 @@ export interface RbmPipelineOptions {
   readonly exactKL?: boolean;
   /** Called with the Monte Carlo results (all stored configurations) before training, e.g. to save them. */
   readonly onSimulated?: (results: readonly SimulationResult[]) => void;
+  /**
+   * Aborting stops the run: during Monte Carlo with an InterruptedError; during RBM
+   * training after the temperatures in progress, returning the rows finished so far.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Progress callback: `stage` is 'mc' (sweeps) or 'rbm' (units of {@link taskUnits}). */
@@ -441,7 +447,7 @@ export async function runRbmPipeline(opts: RbmPipelineOptions, rng: Rng, onProgr
     opts.temps,
     { L, algorithm: opts.algorithm ?? 'wolff', chains, burnIn: opts.burnIn ?? 1000, sweeps: perChain * sweepsBetween, sampleEvery: sweepsBetween },
     rng.split(0),
-    { workers, onProgress: (s) => onProgress?.('mc', s) },
+    { workers, onProgress: (s) => onProgress?.('mc', s), ...(opts.signal ? { signal: opts.signal } : {}) },
   );
   const trimmed = mc.map((r) => trimSamples(r, nTrain));
   opts.onSimulated?.(trimmed);
@@ -475,18 +481,15 @@ export async function runRbmOnTrainingSets(L: number, sets: readonly TrainingSet
     exactKL: (opts.exactKL ?? true) && L * L <= 16,
   }));
   const workers = opts.rbmWorkers ?? defaultRbmWorkers(tasks.length);
-  const outs = await runRbmTasks(tasks, workers, (u) => onProgress?.('rbm', u));
+  const outs = await runRbmTasks(tasks, workers, (u) => onProgress?.('rbm', u), opts.signal);
   const cache = new Map<number, ReturnType<typeof enumerate>>();
-  return sets.map((s, t) => ({
-    T: s.T,
-    mc: s.mc,
-    rbm: outs[t]!.thermo,
-    exact: exactObservables(L, s.T, cache),
-    kl: outs[t]!.kl,
-    trainSeconds: outs[t]!.trainSeconds,
-    sampleSeconds: outs[t]!.sampleSeconds,
-    params: outs[t]!.params,
-  }));
+  const rows: RbmComparisonRow[] = [];
+  sets.forEach((s, t) => {
+    const o = outs[t];
+    if (o === undefined) return; // not trained: the run was interrupted
+    rows.push({ T: s.T, mc: s.mc, rbm: o.thermo, exact: exactObservables(L, s.T, cache), kl: o.kl, trainSeconds: o.trainSeconds, sampleSeconds: o.sampleSeconds, params: o.params });
+  });
+  return rows;
 }
 
 /** Relative deviation (RBM − MC)/|MC| in percent. */

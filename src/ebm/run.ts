@@ -1,0 +1,330 @@
+/**
+ * An RBM training run on disk, on the shared run layer (`src/run/`): the run directory,
+ * exact resume (the trainer's stream and mid-epoch position, the data stream of dynamic
+ * binarisation, the metric stream, the schedule's plan), crash-safe checkpoints,
+ * divergence stops, progress events. `genphys rbm train` is this function plus flag
+ * parsing. Node-only (files).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CheckpointError, RunError, UsageError } from '../core/errors.js';
+import { Rng, type RngState } from '../core/rng.js';
+import { fingerprint, loadCheckpoint } from '../io/checkpoint.js';
+import { checkAllocation } from '../run/resources.js';
+import { runTraining, type LoopResult } from '../run/loop.js';
+import type { RunListener } from '../run/events.js';
+import { checkResumeFlags, prepareRun } from '../run/run-dir.js';
+import { linePlotSvg, writeFilterGrid, writeImageGrid, writeSvg } from '../viz/index.js';
+import { loadEbmData, type Binarization, type EbmData } from './data.js';
+import { loadModel, saveModel } from './io.js';
+import { freeEnergyGap, logLikelihood, pseudoLikelihood } from './metrics.js';
+import type { EnergyModel } from './model.js';
+import { enumerableLayer, exactLogZ } from './partition.js';
+import { BernoulliRBM, GaussianBernoulliRBM } from './rbm.js';
+import { Trainer, type TrainOptions } from './train.js';
+
+/** Visible unit type. */
+export type VisibleUnits = 'binary' | 'spin' | 'gaussian';
+
+/** The data a run trains on. */
+export interface RbmDataSpec {
+  /** fashion-mnist | mnist | bars-and-stripes:<n> | spins:<file> */
+  readonly spec: string;
+  readonly binarize: Binarization;
+  readonly limit?: number;
+  readonly dir?: string;
+}
+
+/** Options of {@link trainRbmRun}. */
+export interface RbmRunOptions {
+  /** Run directory. */
+  readonly dir: string;
+  /** Continue the run in `dir` exactly. */
+  readonly resume?: boolean;
+  /** Replace the run in `dir`. */
+  readonly force?: boolean;
+  /**
+   * On resume: the flags the user gave, flag → [config path, value], each checked
+   * against the stored run (a conflict is an error naming the flag and both values).
+   */
+  readonly given?: Readonly<Record<string, readonly [string, unknown]>>;
+  readonly seed: number;
+  readonly data: RbmDataSpec;
+  /** Hidden units (new runs). */
+  readonly hidden: number;
+  /** Visible units (default from the data). */
+  readonly visible?: VisibleUnits;
+  readonly train: TrainOptions;
+  /** Total epochs (a resume may raise it to train longer). */
+  readonly epochs: number;
+  /** Exact log-likelihood every n epochs when a layer has ≤ 20 units (0: never). */
+  readonly exactEvery: number;
+  /** Chain and filter grids every n epochs (0: only at the end). */
+  readonly gridEvery: number;
+  /** Checkpoint every n epochs (0: only at the end); always at the end and on interrupt. */
+  readonly saveEvery: number;
+  /** Name of the kernels, recorded in the config. */
+  readonly kernels?: string;
+  readonly signal?: AbortSignal;
+  readonly onEvent?: RunListener;
+}
+
+/** What {@link trainRbmRun} returns. */
+export interface RbmRunResult extends LoopResult {
+  readonly dir: string;
+  readonly model: EnergyModel;
+  /** The resolved configuration written to config.json. */
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/** Convert rows between the {0,1} and ±1 conventions when the model wants the other one. */
+function toUnits(x: Float32Array, from: '01' | 'pm1', to: '01' | 'pm1'): Float32Array {
+  if (from === to) return x;
+  return to === 'pm1' ? x.map((v) => 2 * v - 1) : x.map((v) => (v + 1) / 2);
+}
+
+/** Per-pixel mean and standard deviation of the training set, for Gaussian visibles. */
+export interface Standardization {
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+}
+
+/** Statistics of `x` (rows × n): mean and sample standard deviation (1 where it is 0). */
+export function standardization(x: Float32Array, n: number): Standardization {
+  const rows = x.length / n;
+  if (rows < 2) throw new UsageError('Gaussian visibles need at least two training rows to standardise');
+  const mean = new Float64Array(n);
+  const sd = new Float64Array(n);
+  for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) mean[i]! += x[r * n + i]! / rows;
+  for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) sd[i]! += (x[r * n + i]! - mean[i]!) ** 2;
+  for (let i = 0; i < n; i++) sd[i] = Math.sqrt(sd[i]! / (rows - 1)) || 1;
+  return { mean: Array.from(mean), std: Array.from(sd) };
+}
+
+/** Standardise rows with given statistics (the training set's, for test data too). */
+export function applyStandardization(x: Float32Array, s: Standardization): Float32Array {
+  const n = s.mean.length;
+  const out = new Float32Array(x.length);
+  for (let k = 0; k < x.length; k++) out[k] = (x[k]! - s.mean[k % n]!) / s.std[k % n]!;
+  return out;
+}
+
+/** Rows as `model` expects them: its unit convention, or standardised with `stats` for Gaussian units. */
+export function prepareRows(model: EnergyModel, d: EbmData, x: Float32Array, stats: Standardization | null): Float32Array {
+  if (model.visibleUnits === 'gaussian') {
+    if (!stats) throw new UsageError('Gaussian visibles need the training set statistics');
+    return applyStandardization(x, stats);
+  }
+  return toUnits(x, d.units, model.visibleUnits);
+}
+
+/** Load the data a stored run was trained on (for eval/sample). */
+export function loadRunData(cfg: Readonly<Record<string, unknown>>): EbmData {
+  const d = cfg.data as RbmDataSpec | undefined;
+  if (!d || typeof d.spec !== 'string') throw new RunError(`config.json has no data spec`);
+  return loadEbmData(d.spec, {
+    binarize: d.binarize,
+    ...(d.limit ? { limit: d.limit } : {}),
+    ...(d.dir ? { dir: d.dir } : {}),
+    rng: new Rng(Number(cfg.seed ?? 0)).split(7),
+  });
+}
+
+/** Exact log-likelihoods when one layer is small enough to enumerate quickly. */
+function exactMetrics(model: EnergyModel, train: Float32Array, test: Float32Array | null): Record<string, number> {
+  const logZ = exactLogZ(model);
+  const nv = model.nVisible;
+  const sub = (x: Float32Array) => x.subarray(0, Math.min(x.length / nv, 10000) * nv);
+  return { logZ, trainLL: logLikelihood(model, sub(train), logZ), ...(test ? { testLL: logLikelihood(model, test, logZ) } : {}) };
+}
+
+/** Streams of a run besides the trainer's own, saved with every checkpoint. */
+interface RunStreams {
+  /** The data stream (dynamic binarisation) before the current epoch's draw. */
+  dataEpochStart: RngState;
+  /** The metric stream (pseudo-likelihood). */
+  metric: RngState;
+}
+
+/**
+ * Train (or resume) an RBM in `opts.dir`.
+ * @throws RunError/UsageError before anything is written when the directory, data,
+ *   flags or sizes do not fit; DivergenceError when training diverges (the last good
+ *   checkpoint is kept)
+ */
+export async function trainRbmRun(options: RbmRunOptions): Promise<RbmRunResult> {
+  let opts = options;
+  const prepared = prepareRun({ dir: opts.dir, command: 'rbm train', ...(opts.resume ? { resume: true } : {}), ...(opts.force ? { force: true } : {}) });
+  const stored = prepared.stored;
+  const dataSpec: RbmDataSpec = stored ? (stored.data as RbmDataSpec) : opts.data;
+  const seed = stored ? Number(stored.seed ?? 0) : opts.seed;
+  // --epochs (the total) may be raised on resume; every other flag must agree with the run.
+  const { ['--epochs']: _epochs, ...fixed } = opts.given ?? {};
+  if (stored) checkResumeFlags(opts.dir, stored, fixed);
+  const rng = new Rng(seed);
+  const data = loadEbmData(dataSpec.spec, {
+    binarize: dataSpec.binarize,
+    ...(dataSpec.limit ? { limit: dataSpec.limit } : {}),
+    ...(dataSpec.dir ? { dir: dataSpec.dir } : {}),
+    rng: rng.split(7),
+  });
+  if (data.units === 'pm1' && dataSpec.binarize === 'dynamic') throw new UsageError(`--binarize dynamic: ${dataSpec.spec} holds spins, which are already binary`);
+  const fp = fingerprint(data.train, { name: dataSpec.spec, split: 'train', n: data.train.length / data.nVisible });
+  let model: EnergyModel;
+  let trainer: Trainer;
+  let streams: RunStreams;
+  let stats: Standardization | null;
+  let epochs = opts.epochs;
+  // A run killed after its config was written but before its first checkpoint starts over from the stored config.
+  const restart = stored !== null && !existsSync(join(opts.dir, 'checkpoint.json'));
+  if (restart) {
+    const m = stored.model as { kind?: string; nHidden?: number; units?: string };
+    opts = {
+      ...opts,
+      hidden: Number(m.nHidden),
+      visible: m.kind === 'gaussian-bernoulli-rbm' ? 'gaussian' : m.units === 'pm1' ? 'spin' : 'binary',
+      train: stored.train as TrainOptions,
+    };
+    epochs = opts.given?.['--epochs'] === undefined ? Number(stored.epochs) : opts.epochs;
+  }
+  if (stored && !restart) {
+    const ck = loadCheckpoint(opts.dir, { kind: 'rbm', allowExtra: true });
+    if (ck.dataset && (ck.dataset.sha256 !== fp.sha256 || ck.dataset.n !== fp.n)) {
+      throw new CheckpointError(ck.path, `was trained on other data (n = ${ck.dataset.n}, sha256 ${ck.dataset.sha256.slice(0, 12)}…) than ${dataSpec.spec} gives now (n = ${fp.n}, sha256 ${fp.sha256.slice(0, 12)}…)`);
+    }
+    const lm = loadModel(opts.dir);
+    if (!lm.train) throw new RunError(`--resume: ${opts.dir} holds a model saved without trainer state; train into a new --out instead`);
+    model = lm.model;
+    trainer = lm.resumeTrainer(rng.split(2));
+    const s = ck.extra?.streams as RunStreams | undefined;
+    if (!s) throw new CheckpointError(ck.path, 'has no run streams to resume from (saved by an older genphys?)');
+    streams = s;
+    stats = (stored.standardization as Standardization | undefined) ?? null;
+    if (opts.given?.['--epochs'] === undefined) epochs = Number(stored.epochs);
+    if (epochs < trainer.epoch) throw new RunError(`--epochs ${epochs}: the run in ${opts.dir} has already done ${trainer.epoch} epochs (--epochs is the total)`);
+  } else {
+    const visible: VisibleUnits = opts.visible ?? (data.units === 'pm1' ? 'spin' : 'binary');
+    if (opts.train.centering && visible === 'gaussian') throw new UsageError('--centering works with binary or spin visibles only');
+    checkAllocation(data.nVisible * opts.hidden, 4 * 6, `--hidden ${opts.hidden} (W: ${data.nVisible} × ${opts.hidden} with gradients and moments)`);
+    checkAllocation((opts.train.chains ?? opts.train.batchSize ?? 100) * opts.hidden * (opts.train.method === 'pt' ? opts.train.ptReplicas ?? 10 : 1), 4 * 4, `--hidden ${opts.hidden} with --chains`);
+    const init = rng.split(1);
+    model =
+      visible === 'gaussian'
+        ? new GaussianBernoulliRBM({ nVisible: data.nVisible, nHidden: opts.hidden }, init)
+        : new BernoulliRBM({ nVisible: data.nVisible, nHidden: opts.hidden, units: visible === 'spin' ? 'pm1' : '01' }, init);
+    trainer = new Trainer(model, opts.train, rng.split(2));
+    streams = { dataEpochStart: rng.split(3).getState(), metric: rng.split(4).getState() };
+    stats = visible === 'gaussian' ? standardization(data.train, data.nVisible) : null;
+  }
+  const config: Record<string, unknown> = {
+    command: 'rbm train',
+    seed,
+    data: { spec: dataSpec.spec, binarize: dataSpec.binarize, ...(dataSpec.limit ? { limit: dataSpec.limit } : {}), ...(dataSpec.dir ? { dir: dataSpec.dir } : {}) },
+    image: data.image,
+    model: { kind: model.kind, ...model.config },
+    train: trainer.options,
+    epochs,
+    ...(stats ? { standardization: stats } : {}),
+    ...(stored?.kernels !== undefined ? { kernels: stored.kernels } : opts.kernels ? { kernels: opts.kernels } : {}),
+  };
+  // Everything is checked: the first write.
+  const run = prepared.commit(config, trainer.epoch);
+  if (restart) run.truncateMetrics(0);
+
+  const dataRng = Rng.fromState(streams.dataEpochStart);
+  const metricRng = Rng.fromState(streams.metric);
+  const test = data.test ? prepareRows(model, data, data.test, stats) : null;
+  const exactOk = enumerableLayer(model, 20) !== null;
+  const rows = data.train.length / data.nVisible;
+  const batchesPerEpoch = Math.ceil(rows / Math.min(trainer.options.batchSize, rows));
+  let x: Float32Array | null = null;
+  const history = run.readMetrics() as Array<Record<string, number>>;
+  const save = () =>
+    saveModel(opts.dir, model, {
+      trainer,
+      dataset: fp,
+      extra: { streams: { dataEpochStart: trainer.batchesDone > 0 ? streams.dataEpochStart : dataRng.getState(), metric: metricRng.getState() } },
+    }).json;
+  const result = await runTraining(
+    {
+      get epoch() {
+        return trainer.epoch;
+      },
+      get step() {
+        return trainer.step;
+      },
+      batchesPerEpoch,
+      advance(maxBatches, onBatch) {
+        if (x === null) {
+          streams.dataEpochStart = dataRng.getState();
+          x = prepareRows(model, data, data.epochData(dataRng), stats);
+        }
+        const info = trainer.trainSlice(x, { maxBatches, plannedEpochs: epochs, ...(onBatch ? { onBatch } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+        if (info === null) return null;
+        return { epoch: info.epoch, step: info.step, seconds: info.seconds, learningRate: info.learningRate, reconstruction: info.reconstruction };
+      },
+      nonFinite() {
+        for (const [k, v] of Object.entries(model.params)) for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) return `rbm.${k}`;
+        return null;
+      },
+      save,
+    },
+    {
+      epochs,
+      saveEvery: opts.saveEvery,
+      dir: opts.dir,
+      resumed: prepared.resumed,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+      afterEpoch: (epoch, m) => {
+        const xe = x!;
+        x = null;
+        const nv = model.nVisible;
+        const sub = xe.subarray(0, Math.min(xe.length / nv, 1000) * nv);
+        const row: Record<string, number> = { ...m };
+        if (model.visibleUnits !== 'gaussian') row.pseudoLL = pseudoLikelihood(model, sub, { rng: metricRng, normalize: 'sum' });
+        if (test) row.freeEnergyGap = freeEnergyGap(model, xe, test);
+        if (exactOk && opts.exactEvery > 0 && epoch % opts.exactEvery === 0) Object.assign(row, exactMetrics(model, xe, test));
+        const swaps = trainer.swapRates();
+        history.push(row);
+        run.appendMetrics({ ...row, ...(swaps.length > 0 ? { swapRates: swaps } : {}) });
+        if (data.image && opts.gridEvery > 0 && epoch % opts.gridEvery === 0) writeRbmGrids(opts.dir, model, trainer, data);
+        return row;
+      },
+    },
+  );
+  if (data.image) writeRbmGrids(opts.dir, model, trainer, data);
+  await writeRbmCurves(opts.dir, history);
+  return { ...result, dir: opts.dir, model, config };
+}
+
+/** Persistent chains and filters as PNG grids in the run directory. */
+export function writeRbmGrids(out: string, model: EnergyModel, trainer: Trainer, data: EbmData): void {
+  const { height, width } = data.image!;
+  const neg = trainer.negativeSamples();
+  const range: [number, number] = model.visibleUnits === 'pm1' ? [-1, 1] : model.visibleUnits === 'gaussian' ? [-2, 2] : [0, 1];
+  if (neg) {
+    const n = Math.min(64, neg.length / model.nVisible);
+    writeImageGrid(join(out, 'chains.png'), neg.subarray(0, n * model.nVisible), n, height, width, { range, scale: height < 10 ? 8 : 2 });
+  }
+  writeFilterGrid(join(out, 'filters.png'), model.params.W!, model.nVisible, model.nHidden, height, width, {
+    count: Math.min(100, model.nHidden),
+    normalise: 'symmetric',
+    scale: height < 10 ? 8 : 2,
+  });
+}
+
+/** Likelihood and reconstruction curves of the metrics history as SVG. */
+export async function writeRbmCurves(out: string, history: ReadonlyArray<Record<string, number>>): Promise<void> {
+  if (history.length === 0) return;
+  const x = history.map((r) => r.epoch!);
+  for (const [file, keys, label] of [
+    ['curve-likelihood.svg', ['pseudoLL', 'trainLL', 'testLL'], 'nats per example'],
+    ['curve-reconstruction.svg', ['reconstruction'], 'squared error per example'],
+  ] as const) {
+    const series = keys
+      .filter((k) => history.some((r) => r[k] !== undefined))
+      .map((k) => ({ name: k, x: x.filter((_, i) => history[i]![k] !== undefined), y: history.filter((r) => r[k] !== undefined).map((r) => r[k]!) }));
+    if (series.length > 0) writeSvg(join(out, file), await linePlotSvg({ xLabel: 'epoch', yLabel: label, series }));
+  }
+}

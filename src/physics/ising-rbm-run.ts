@@ -1,0 +1,195 @@
+/**
+ * The `ising rbm` / `demo` run: Monte Carlo data (generated, or an `ising sample`
+ * dataset), one RBM per temperature, the MC vs RBM vs exact comparison, all in one run
+ * directory on the run layer: checked before anything is written, never written over
+ * without `force`, and on SIGINT/SIGTERM the finished temperatures are kept (their
+ * RBMs, and the table of those rows) with no partial files. Node-only (files).
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import { saveModel } from '../ebm/io.js';
+import { prepareRun } from '../run/run-dir.js';
+import type { RunStatus } from '../run/events.js';
+import { VERSION } from '../version.js';
+import { writeJsonAtomic } from '../io/atomic.js';
+import { loadIsingDataset, temperatureFileName, writeIsingDataset } from './dataset.js';
+import { kaufmanSquare } from './exact.js';
+import { LatticeSpinRBM } from './lattice-rbm.js';
+import { squareTranslations } from './lattice.js';
+import {
+  checkTrainSettings,
+  comparisonTables,
+  datasetTrainingSets,
+  relativeDeviation,
+  runRbmOnTrainingSets,
+  runRbmPipeline,
+  taskUnits,
+  writeComparison,
+  type ComparisonFiles,
+  type RbmComparisonRow,
+  type RbmPipelineOptions,
+  type RbmTrainSettings,
+} from './rbm-pipeline.js';
+import type { IsingAlgorithm } from './samplers.js';
+import { totalSweeps, type SimulationResult } from './simulate.js';
+
+/** Settings of an `ising rbm` run (the flags of the command). */
+export interface IsingRbmSettings {
+  /** An `ising sample` dataset to train on instead of generating data. */
+  readonly data?: string;
+  readonly L: number;
+  readonly temps: readonly number[];
+  readonly n: number;
+  readonly algo: IsingAlgorithm;
+  readonly sweepsBetween: number;
+  readonly burnIn: number;
+  readonly chains: number;
+  /** Hidden units (default 2L²). */
+  readonly hidden?: number;
+  readonly method: 'cd' | 'pcd';
+  readonly k: number;
+  readonly batch: number;
+  readonly lr: number;
+  readonly momentum: number;
+  readonly optimizer: 'sgd' | 'adam';
+  readonly epochs: number;
+  /** Train biases instead of the zero-bias symmetric RBM. */
+  readonly biases?: boolean;
+  /** Lattice-symmetry images per configuration (1 = none). */
+  readonly augment?: number;
+  /** Tie the weights to be translation-invariant (default true). */
+  readonly translationInvariant?: boolean;
+  /** Tail-averaging fraction (default 0.3). */
+  readonly average?: number;
+  readonly rbmChains: number;
+  readonly rbmBurnIn: number;
+  readonly rbmSteps: number;
+  readonly workers?: number;
+}
+
+/** Options of {@link runIsingRbm}. */
+export interface IsingRbmRunOptions {
+  readonly dir: string;
+  /** 'ising rbm' or 'demo' (recorded in config.json). */
+  readonly command: string;
+  readonly seed: number;
+  readonly settings: IsingRbmSettings;
+  /** Replace an existing run in `dir`. */
+  readonly force?: boolean;
+  readonly signal?: AbortSignal;
+  /** Progress: the stage starts with its total units, then advances. */
+  readonly onProgress?: (e: { stage: 'mc' | 'rbm'; start?: number; advance?: number }) => void;
+  /** Notes for the user (one line each). */
+  readonly log?: (line: string) => void;
+}
+
+/** What {@link runIsingRbm} returns. */
+export interface IsingRbmRunResult {
+  readonly status: RunStatus;
+  readonly rows: readonly RbmComparisonRow[];
+  readonly files: ComparisonFiles | null;
+  readonly dir: string;
+  readonly seconds: number;
+}
+
+/** Deviation summary lines: RBM vs MC in percent per temperature. */
+export function deviationLines(rows: readonly RbmComparisonRow[]): string {
+  return rows
+    .map((r) => `T=${r.T.toFixed(3)}: RBM−MC  e ${relativeDeviation(r.rbm.energy, r.mc.energy).toFixed(2)}%  |m| ${relativeDeviation(r.rbm.absMagnetisation, r.mc.absMagnetisation).toFixed(2)}%  C ${relativeDeviation(r.rbm.specificHeat, r.mc.specificHeat).toFixed(1)}%  χ ${relativeDeviation(r.rbm.susceptibility, r.mc.susceptibility).toFixed(1)}%${r.kl !== null ? `  KL ${r.kl.toExponential(2)} nats` : ''}  (train ${r.trainSeconds.toFixed(1)} s)`)
+    .join('\n');
+}
+
+/**
+ * Run `ising rbm`: generate (or load) data, train and sample one RBM per temperature,
+ * write the comparison table/plot and one `rbm` run directory per temperature.
+ */
+export async function runIsingRbm(opts: IsingRbmRunOptions): Promise<IsingRbmRunResult> {
+  const t0 = performance.now();
+  const o = opts.settings;
+  const log = opts.log ?? (() => {});
+  const prepared = prepareRun({ dir: opts.dir, command: opts.command, ...(opts.force ? { force: true } : {}) });
+  const ds = o.data ? loadIsingDataset(o.data) : null;
+  if (ds && (ds.manifest.geometry !== 'square' || ds.manifest.h !== 0 || ds.manifest.J !== 1)) throw new UsageError(`--data: ${o.data} must be a square-lattice dataset with J = 1 and h = 0`);
+  const L = ds ? ds.manifest.L : o.L;
+  const train: RbmTrainSettings = checkTrainSettings(L, {
+    nHidden: o.hidden ?? 2 * L * L, method: o.method, k: o.k, batchSize: o.batch, learningRate: o.lr, momentum: o.momentum, optimizer: o.optimizer, epochs: o.epochs,
+    symmetric: o.biases !== true, augment: o.augment ?? 1, translationInvariant: o.translationInvariant !== false, averaging: o.average ?? 0.3,
+  });
+  const dir = opts.dir;
+  prepared.commit({ command: opts.command, seed: opts.seed, ...o, L, hidden: train.nHidden, temps: o.data ? 'from dataset' : o.temps });
+  const pipe: Omit<RbmPipelineOptions, 'temps'> = {
+    L,
+    algorithm: o.algo,
+    nTrain: o.n,
+    sweepsBetween: o.sweepsBetween,
+    burnIn: o.burnIn,
+    chains: o.chains,
+    train,
+    sample: { chains: o.rbmChains, burnIn: o.rbmBurnIn, steps: o.rbmSteps },
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
+  const rng = new Rng(opts.seed);
+  const progress = opts.onProgress ?? (() => {});
+  let rows: RbmComparisonRow[];
+  let npyOf: (T: number, i: number) => string;
+  const nTemps = ds ? ds.temperatures.length : o.temps.length;
+  if (ds) {
+    const dataPath = o.data!;
+    npyOf = (_T, i) => resolve(dataPath, ds.manifest.temperatures[i]!.file);
+    const sets = datasetTrainingSets(ds, o.n);
+    const short = ds.temperatures.filter((t) => t.n < o.n);
+    if (short.length > 0) log(`--n ${o.n}: ${o.data} holds fewer at ${short.map((t) => `T = ${t.T.toFixed(4)} (${t.n})`).join(', ')}; training on all of those`);
+    progress({ stage: 'rbm', start: sets.length * taskUnits(train) });
+    rows = await runRbmOnTrainingSets(L, sets, pipe, rng, (_s, a) => progress({ stage: 'rbm', advance: a }));
+  } else {
+    progress({ stage: 'mc', start: totalSweeps({ L, algorithm: o.algo, chains: o.chains, burnIn: o.burnIn, sweeps: Math.ceil(o.n / o.chains) * o.sweepsBetween }, o.temps.length) });
+    const dataDir = join(dir, 'data');
+    npyOf = (T) => resolve(dataDir, temperatureFileName(L, T));
+    const onSimulated = (results: readonly SimulationResult[]) => {
+      writeIsingDataset(
+        dataDir,
+        results,
+        { geometry: 'square', L, J: 1, h: 0, algorithm: o.algo, seed: opts.seed, chains: o.chains, burnIn: o.burnIn, sweepsBetween: o.sweepsBetween, createdBy: `genphys ${VERSION}` },
+        (T) => {
+          const k = kaufmanSquare(L, T);
+          return { energy: k.energy, specificHeat: k.specificHeat };
+        },
+      );
+      progress({ stage: 'rbm', start: o.temps.length * taskUnits(train) });
+    };
+    rows = await runRbmPipeline({ ...pipe, temps: o.temps, onSimulated }, rng, (stage, a) => progress({ stage, advance: a }));
+  }
+  const status: RunStatus = rows.length < nTemps || opts.signal?.aborted ? 'interrupted' : 'done';
+  const files = rows.length > 0 ? await writeComparison(dir, rows, L) : null;
+  // One run directory per temperature that `genphys rbm sample|eval` can open, with the symmetry kept.
+  rows.forEach((r) => {
+    const i = ds ? ds.temperatures.findIndex((t) => t.T === r.T) : o.temps.indexOf(r.T);
+    const m = new LatticeSpinRBM(
+      { nVisible: L * L, nHidden: train.nHidden!, spinFlipSymmetric: train.symmetric !== false, ...(train.translationInvariant !== false ? { translations: squareTranslations(L), group: `square:${L}` } : {}) },
+      new Rng(0),
+    );
+    m.params.W!.set(r.params.W);
+    m.params.a!.set(r.params.a);
+    m.params.b!.set(r.params.b);
+    const rd = join(dir, 'rbm', `T${r.T.toFixed(4)}`);
+    mkdirSync(rd, { recursive: true });
+    writeJsonAtomic(join(rd, 'config.json'), {
+      command: opts.command,
+      seed: opts.seed,
+      T: r.T,
+      L,
+      data: { spec: `spins:${npyOf(r.T, i)}`, binarize: 'none' },
+      trainedOn: ds && ds.temperatures[i]!.n > o.n ? `${o.n} of the file's ${ds.temperatures[i]!.n} configurations, evenly spaced` : 'every configuration in the file',
+      image: { height: L, width: L },
+      model: { kind: m.kind, ...m.config },
+      ising: train,
+    });
+    saveModel(rd, m, { extra: { source: opts.command, T: r.T, L } });
+  });
+  return { status, rows, files, dir, seconds: (performance.now() - t0) / 1000 };
+}
+
+export { comparisonTables };
