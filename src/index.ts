@@ -15,3 +15,7 @@ export * as viz from './viz/index.js';
 export * as ebm from './ebm/index.js';
 export * as physics from './physics/index.js';
 export * as vae from './vae/index.js';
+export * as metrics from './metrics/index.js';
+export * as gan from './gan/index.js';
+export * as diffusion from './diffusion/index.js';
+export * as run from './run/index.js';

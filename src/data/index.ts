@@ -44,3 +44,4 @@ export {
   type SpinConvention,
   type SpinData,
 } from './spins.js';
+export { DEFAULT_TOY_COUNT, TOY_NAMES, isToySpec, loadToy, parseToySpec, sampleToy, toyModes, type ToyData, type ToyModes, type ToyName, type ToyOptions, type ToySpec } from './toys.js';
