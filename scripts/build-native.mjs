@@ -2,12 +2,15 @@
 // Builds the optional native engine (native/, binding.gyp → build/Release/genphys_native.node).
 // Runs as the package's `install` script during `npm ci`. A failed build is not an
 // install failure: genphys falls back to the wasm / TypeScript engines, so this
-// prints one line saying how to get the native backend and exits 0.
+// prints one line saying how to get the native backend and exits 0. OpenBLAS is located
+// by scripts/openblas.mjs (pkg-config, then the usual directories); when it is absent the
+// compile is not attempted.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { findOpenBlas } from './openblas.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const verbose = process.argv.includes('--verbose') || process.env.GENPHYS_BUILD_VERBOSE === '1';
@@ -47,6 +50,11 @@ try {
   unavailable('node-addon-api is not installed');
 }
 
+// Without OpenBLAS the compile can only fail, after a minute of the user's time; say why now.
+// binding.gyp asks scripts/openblas.mjs for the same flags.
+const blas = findOpenBlas();
+if (!blas.found) unavailable(blas.reason);
+
 const [cmd, pre] = nodeGypCommand();
 const res = spawnSync(cmd, [...pre, 'rebuild', ...nodedirArgs()], {
   cwd: root,
@@ -65,4 +73,5 @@ if (res.status !== 0 || !existsSync(built)) {
 // A build that links but cannot load (e.g. missing libopenblas.so at run time) is unavailable too.
 const probe = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(built)}).info()`], { encoding: 'utf8' });
 if (probe.status !== 0) unavailable(`built addon does not load: ${(probe.stderr || '').trim().split('\n')[0]}`);
-console.log(`genphys: native backend built (${built})`);
+const against = `OpenBLAS${blas.version ? ` ${blas.version}` : ''} via ${blas.source === 'pkg-config' ? 'pkg-config' : blas.cflags.join(' ')}`;
+console.log(`genphys: native backend built against ${against} (${built})`);

@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadIsingDataset, loadSpinConfigurations, parseTemperatures } from '../src/physics/dataset.js';
 import { DataFormatError, UsageError } from '../src/core/errors.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
+import { exactSquare, onsagerEnergy, onsagerMagnetisation, onsagerSpecificHeat } from '../src/physics/exact.js';
 import { runCli } from './cli-helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'genphys-ising-'));
@@ -109,7 +110,18 @@ describe('bad input gives one-line errors (exit 2 for flags)', () => {
   it('ising exact prints Kaufman values', async () => {
     const r = await run(['ising', 'exact', '--L', '4', '--temps', '2.0']);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('-1.75538'); // e(L=4, T=2) by enumeration: −1.7553802888
-    expect(existsSync(tmp)).toBe(true);
+    // The row's numbers against independent references: ln Z, e and C of the 4×4 lattice by
+    // enumeration (exactSquare), and Onsager's infinite-lattice values, as printed (8 / 6 decimals).
+    const row = r.out.split('\n').find((l) => l.startsWith('| 2.0000'))!;
+    const cells = row.split('|').slice(2, -1).map((c) => Number(c.trim()));
+    const en = exactSquare(4, 2.0);
+    expect(cells.slice(0, 3)).toBeAllClose([en.logZ, en.energy, en.specificHeat], { atol: 1e-8 });
+    expect(cells[1]).toBeAllClose(-1.7553802888, { atol: 1e-8 }); // e(L=4, T=2) by enumeration
+    expect(cells.slice(3)).toBeAllClose([onsagerEnergy(2), onsagerSpecificHeat(2), onsagerMagnetisation(2)], { atol: 1e-6 });
+    // Far below any physical scale the ground-state limit is printed, never NaN.
+    const cold = await run(['ising', 'exact', '--L', '4', '--temps', '1e-300']);
+    expect(cold.code).toBe(0);
+    expect(cold.out).not.toMatch(/NaN|Infinity/);
+    expect(cold.out).toContain('| -2.00000000 | 0.00000000 |');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../src/core/errors.js';
 import { Rng } from '../src/core/rng.js';
-import { BernoulliRBM, ais, exactLogZ, exactSamples, reverseAis } from '../src/ebm/index.js';
+import { BernoulliRBM, Trainer, ais, exactLogZ, exactSamples, reverseAis } from '../src/ebm/index.js';
 import { hiddenAis, modelRateBias } from '../src/ebm/partition.js';
 
 /**
@@ -135,4 +135,44 @@ describe('hidden-space AIS', () => {
       expect(Math.abs(res.logZ - exactLogZ(m))).toBeLessThan(Math.max(0.03, 4 * res.stdErr));
     }
   });
+});
+
+describe('AIS on a PCD-trained RBM (self-contained stand-in for the 784×16 Fashion-MNIST checkpoints)', () => {
+  // The benchmark checkpoints (runs/bench-fmnist16*) need a manual run; this trains a comparable
+  // multimodal model in the test: 196 visibles (14×14) × 14 hidden units, PCD-1 for 15 epochs on
+  // 2000 noisy copies of 6 random prototypes (pixel noise 10 %), so that the 2^14 hidden states can
+  // be enumerated for the exact log Z. Measured: exact log Z 138.559, forward AIS 138.545 ± 0.025,
+  // reverse 138.565 ± 0.019, hidden-space 138.300 ± 0.149. (With 5 % noise the modes are so sharp
+  // that forward AIS from the model-rate base falls 0.7 nats short, like the stuck-mode RBM above.)
+  it('model-rate base: forward and reverse AIS bracket the exact log Z within 0.5 nats; hidden-space AIS agrees', async () => {
+    const nv = 196, nh = 14, n = 2000;
+    const rng = new Rng(11);
+    const protos = Array.from({ length: 6 }, () => Float32Array.from({ length: nv }, () => (rng.uniform() < 0.3 ? 1 : 0)));
+    const data = new Float32Array(n * nv);
+    for (let r = 0; r < n; r++) {
+      const p = protos[rng.int(6)]!;
+      for (let i = 0; i < nv; i++) data[r * nv + i] = rng.uniform() < 0.1 ? 1 - p[i]! : p[i]!;
+    }
+    const model = new BernoulliRBM({ nVisible: nv, nHidden: nh }, new Rng(12));
+    const trainer = new Trainer(model, { method: 'pcd', learningRate: 0.05, batchSize: 100, momentum: 0.5 }, new Rng(13));
+    await trainer.fit(data, { epochs: 15 });
+    const exact = exactLogZ(model);
+    // The model has learnt the data: mean log-likelihood −74.9 (measured), against −nv ln 2 = −135.9 for
+    // the uniform model and about −(ln 6 + 196·H(0.1)) = −65.5 for the data's own entropy.
+    const f = model.freeEnergy(Float64Array.from(data.subarray(0, 200 * nv)));
+    const meanLL = -f.reduce((a, b) => a + b, 0) / 200 - exact;
+    expect(meanLL).toBeGreaterThan(-nv * Math.LN2 + 40);
+    const r = new Rng(1);
+    const base = modelRateBias(model, r, { samples: 5000 });
+    const fwd = ais(model, r, { betas: 2000, runs: 32, baseBias: base });
+    const rev = reverseAis(model, exactSamples(model, 32, r), r, { betas: 2000, baseBias: base });
+    const hid = hiddenAis(model, r, { betas: 500, runs: 24 });
+    console.log(`self-contained ${nv}×${nh} PCD RBM: exact log Z ${exact.toFixed(3)}, mean LL ${meanLL.toFixed(2)}, AIS ${fwd.logZ.toFixed(3)} ± ${fwd.stdErr.toFixed(3)}, reverse ${rev.logZ.toFixed(3)} ± ${rev.stdErr.toFixed(3)}, hidden ${hid.logZ.toFixed(3)} ± ${hid.stdErr.toFixed(3)}`);
+    expect(Math.abs(fwd.logZ - exact)).toBeLessThan(0.5);
+    expect(Math.abs(rev.logZ - exact)).toBeLessThan(0.5);
+    expect(Math.abs(hid.logZ - exact)).toBeLessThan(Math.max(0.5, 4 * hid.stdErr));
+    // Forward AIS is a stochastic lower bound, reverse AIS (from exact samples) an upper one.
+    expect(fwd.logZ).toBeLessThan(exact + 3 * fwd.stdErr + 0.02);
+    expect(rev.logZ).toBeGreaterThan(exact - 3 * rev.stdErr - 0.02);
+  }, 30_000);
 });

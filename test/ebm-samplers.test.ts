@@ -94,14 +94,39 @@ describe('parallel tempering', () => {
     }
   });
 
-  it('a strongly bimodal model: PT mixes where single chains stick', () => {
-    // Ferromagnet-like RBM: all weights large and positive, biases balancing the two modes.
+  it('a strongly bimodal model: PT mixes where single chains stick (mode switches of one chain, 400 steps)', () => {
+    // Ferromagnet-like ±1 RBM: all weights 1.2, zero biases, so p(v) ∝ Π_j 2cosh(1.2 Σ_i v_i) has two
+    // symmetric modes Σv = ±6. A block-Gibbs chain leaves a mode only if a hidden unit flips
+    // against the field, with probability ≈ 2e^{−2.4|Σv|}, and the visibles then land on the other
+    // side with probability ≈ 1/3: summed over where the chain spends its time (|Σv| = 6, 4, 2 with
+    // probability ≈ 0.95, 0.05, 0.001) that is ≈ 1e−5 per step, so 0.004 expected switches in 400 steps
+    // (P(≥ 2) ≈ 1e−5). PT with 8 replicas switches ~100 times (measured 100 at seed 7; roughly Poisson, so > 20 is ~8σ of room).
     const m = new BernoulliRBM({ nVisible: 6, nHidden: 2, units: 'pm1' });
     m.params.W!.fill(1.2);
-    const res = temperedSample(m, new Rng(7), { chains: 1, burnIn: 10, samples: 400, thin: 1, replicas: 8 });
+    const n = 400;
+    /** Number of changes of sign(Σv) along a single chain's samples (Σv = 0 keeps the previous mode). */
+    const switches = (x: Float32Array) => {
+      let mode = 0, count = 0;
+      for (let t = 0; t < n; t++) {
+        let sum = 0;
+        for (let i = 0; i < 6; i++) sum += x[t * 6 + i]!;
+        const now = Math.sign(sum);
+        if (now !== 0 && mode !== 0 && now !== mode) count++;
+        if (now !== 0) mode = now;
+      }
+      return count;
+    };
+    const pt = temperedSample(m, new Rng(7), { chains: 1, burnIn: 10, samples: n, thin: 1, replicas: 8 });
+    const single = gibbsSample(m, new Rng(7), { chains: 1, burnIn: 10, samples: n, thin: 1 });
+    expect(pt.samples.length).toBe(n * 6);
+    expect(single.samples.length).toBe(n * 6);
+    const ptSwitches = switches(pt.samples);
+    const gibbsSwitches = switches(single.samples);
+    expect(gibbsSwitches).toBeLessThanOrEqual(1);
+    expect(ptSwitches).toBeGreaterThan(20);
+    // Both symmetric modes are visited in the one PT chain: fraction in the + mode within 0.1–0.9.
     let up = 0;
-    for (let s = 0; s < 400; s++) if (res.samples[s * 6]! > 0) up++;
-    // Both symmetric modes are visited in one chain.
+    for (let t = 0; t < n; t++) if (pt.samples[t * 6]! > 0) up++;
     expect(up).toBeGreaterThan(40);
     expect(up).toBeLessThan(360);
   });

@@ -189,47 +189,6 @@ describe('native kernels vs TypeScript kernels', () => {
     expect(Array.from(s)).toEqual([1, 0]);
   });
 
-  for (const transW of [false, true]) {
-    maybe(`spinLayer: identical ±1 samples, tanh means (transW=${transW})`, () => {
-      const g = new Rng(11);
-      const rows = 9;
-      const nIn = 31;
-      const nOut = 13;
-      const X = new Float32Array(rows * nIn).map(() => (g.uniform() < 0.5 ? 1 : -1));
-      const W = dyadic(nIn * nOut, g);
-      const bias = dyadic(nOut, g);
-      const r1 = new Rng(77);
-      const r2 = new Rng(77);
-      const m1 = new Float32Array(rows * nOut);
-      const s1 = new Float32Array(rows * nOut);
-      const m2 = new Float32Array(rows * nOut);
-      const s2 = new Float32Array(rows * nOut);
-      jsKernels.spinLayer(X, W, bias, rows, nIn, nOut, transW, m1, s1, r1, 0.8);
-      nk.spinLayer(X, W, bias, rows, nIn, nOut, transW, m2, s2, r2, 0.8);
-      expect(Array.from(s2)).toEqual(Array.from(s1));
-      expect(new Set(s2)).toEqual(new Set([1, -1]));
-      expect(Array.from(r2.state)).toEqual(Array.from(r1.state));
-      expect(m2).toBeAllClose(m1, { rtol: 1e-5, atol: 1e-7 });
-    });
-  }
-
-  maybe('spinLayer: sample frequencies match σ(2βa) within 5 standard errors', () => {
-    // One unit, activation a = 0.3 (bias only), β = 1: P(+1) = σ(0.6).
-    const n = 20000;
-    const X = new Float32Array(n);
-    const W = new Float32Array([0]);
-    const bias = new Float32Array([0.3]);
-    const m = new Float32Array(n);
-    const s = new Float32Array(n);
-    nk.spinLayer(X, W, bias, n, 1, 1, false, m, s, new Rng(8));
-    const p = 1 / (1 + Math.exp(-0.6));
-    let up = 0;
-    for (const v of s) if (v === 1) up++;
-    const se = Math.sqrt((p * (1 - p)) / n);
-    expect(Math.abs(up / n - p)).toBeLessThan(5 * se);
-    expect(m[0]).toBeCloseTo(Math.tanh(0.3), 6);
-  });
-
   for (const [rows, nV, nH] of [
     [1, 1, 1],
     [5, 7, 3],

@@ -81,6 +81,111 @@ describe('Kaufman finite-lattice partition function', () => {
   });
 });
 
+/** ln Z, ⟨E⟩/N and C of the periodic m×n lattice (right and down bonds of every site) by direct summation, independent of exact.ts. */
+function bruteTorus(m: number, n: number, T: number): { logZ: number; energy: number; specificHeat: number } {
+  const N = m * n;
+  const bonds: number[] = [];
+  for (let r = 0; r < m; r++)
+    for (let c = 0; c < n; c++) {
+      const i = r * n + c;
+      bonds.push(i, r * n + ((c + 1) % n), i, ((r + 1) % m) * n + c);
+    }
+  const es = new Float64Array(2 ** N);
+  for (let s = 0; s < es.length; s++) {
+    let b = 0;
+    for (let k = 0; k < bonds.length; k += 2) b += ((s >>> bonds[k]!) & 1) === ((s >>> bonds[k + 1]!) & 1) ? 1 : -1;
+    es[s] = -b;
+  }
+  let e0 = Infinity;
+  for (const E of es) e0 = Math.min(e0, E);
+  let z = 0, e1 = 0;
+  for (const E of es) {
+    const w = Math.exp(-(E - e0) / T);
+    z += w;
+    e1 += w * E;
+  }
+  e1 /= z;
+  // Two passes: the variance about the mean, without the cancellation of ⟨E²⟩ − ⟨E⟩².
+  let v = 0;
+  for (const E of es) v += Math.exp(-(E - e0) / T) * (E - e1) ** 2;
+  v /= z;
+  return { logZ: Math.log(z) - e0 / T, energy: e1 / N, specificHeat: v / (T * T * N) };
+}
+
+describe('Kaufman on rectangular lattices', () => {
+  for (const [m, n] of [
+    [3, 4],
+    [2, 5],
+    [5, 3],
+  ] as const) {
+    it(`${m}×${n} agrees with direct summation over all 2^${m * n} states (log Z, e, C to 1e-9)`, () => {
+      for (const T of [0.9, 1.8, TC, 3.0, 6.0]) {
+        const ref = bruteTorus(m, n, T);
+        for (const k of [kaufman(m, n, T), kaufman(n, m, T)]) {
+          expect(k.logZ).toBeAllClose(ref.logZ, { rtol: 1e-10 });
+          expect(k.energy).toBeAllClose(ref.energy, { rtol: 1e-10 });
+          expect(k.specificHeat).toBeAllClose(ref.specificHeat, { rtol: 1e-9, atol: 1e-12 });
+        }
+      }
+    });
+  }
+});
+
+describe('tiny temperatures', () => {
+  it('Kaufman, enumeration and Onsager stay finite and reach the ground-state limit (ln Z = ln 2 + 2N/T, e = −2, C = 0)', () => {
+    const dos = enumerate(isingModel({ L: 4 }));
+    for (const T of [1e-3, 1e-30, 1e-300]) {
+      const lz = Math.LN2 + 32 / T;
+      for (const r of [kaufmanSquare(4, T), exactFromDos(dos, T), kaufman(3, 5, T)]) {
+        expect(Number.isFinite(r.logZ) && Number.isFinite(r.energy) && Number.isFinite(r.specificHeat)).toBe(true);
+        expect(r.energy).toBe(-2);
+        expect(r.specificHeat).toBeGreaterThanOrEqual(0);
+        expect(r.specificHeat).toBeLessThan(1e-30);
+      }
+      expect(kaufmanSquare(4, T).logZ).toBeAllClose(lz, { rtol: 1e-15 });
+      expect(exactFromDos(dos, T).logZ).toBeAllClose(lz, { rtol: 1e-15 });
+      expect(kaufman(3, 5, T).logZ).toBeAllClose(Math.LN2 + 30 / T, { rtol: 1e-15 });
+      expect([onsagerEnergy(T), onsagerSpecificHeat(T), onsagerMagnetisation(T)]).toEqual([-2, 0, 1]);
+    }
+  });
+
+  it('the ground-state branch of Kaufman joins the closed form: enumeration agrees on both sides of K ≈ 12.1 (L = 4)', () => {
+    // The switch is at (2N e^{−2K})² = 2⁻⁶⁰, K = (ln 32 + 30 ln 2)/2 ≈ 12.13 for N = 16.
+    const dos = enumerate(isingModel({ L: 4 }));
+    for (const K of [8, 11.5, 12.5, 20]) {
+      const k = kaufmanSquare(4, 1 / K);
+      const e = exactFromDos(dos, 1 / K);
+      expect(k.logZ).toBeAllClose(e.logZ, { rtol: 1e-14 });
+      expect(k.energy).toBeAllClose(e.energy, { rtol: 1e-14 });
+      // C itself is ~64K²e^{−8K} < 1e−20 here, while the closed form's d²lnZ/dK² carries an
+      // absolute rounding error of order N²ε, i.e. K²Nε ≈ 2e−13 in C at K = 8: compare on that scale.
+      expect(k.specificHeat).toBeAllClose(e.specificHeat, { atol: 1e-12 });
+    }
+  });
+
+  it('a temperature so small that ln Z overflows is refused with a one-line error naming it; Onsager per-site values stay finite', () => {
+    // ln Z ≈ 2N/T: 32/1e−307 = 3.2e308 is past the largest double (1.8e308).
+    const dos = enumerate(isingModel({ L: 4 }));
+    for (const f of [() => kaufmanSquare(4, 1e-307), () => exactFromDos(dos, 1e-307), () => exactLogProbabilities(isingModel({ L: 3 }), 1e-308)]) {
+      expect(f).toThrow(UsageError);
+      expect(f).toThrow(/^temperature 1e-30[78] is too small: ln Z overflows double precision$/);
+    }
+    // Also where 1/T itself overflows.
+    expect([onsagerEnergy(1e-320), onsagerSpecificHeat(1e-320), onsagerMagnetisation(1e-320)]).toEqual([-2, 0, 1]);
+    // The largest lattice still fine at 1e−300: ln Z = ln 2 + 2·16/1e−300.
+    expect(exactLogProbabilities(isingModel({ L: 4 }), 1e-300)[0]).toBeAllClose(-Math.LN2, { rtol: 1e-12 });
+  });
+
+  it('zero, negative and non-finite temperatures are one-line usage errors naming the temperature', () => {
+    for (const f of [(T: number) => kaufmanSquare(4, T), (T: number) => exactSquare(3, T), onsagerEnergy, onsagerSpecificHeat, onsagerMagnetisation]) {
+      for (const T of [0, -2, NaN, Infinity]) {
+        expect(() => f(T)).toThrow(UsageError);
+        expect(() => f(T)).toThrow(`temperature must be > 0 and finite, got ${T}`);
+      }
+    }
+  });
+});
+
 describe('Onsager references', () => {
   it('T_c, spontaneous magnetisation and elliptic integrals', () => {
     expect(onsagerTc()).toBeAllClose(2.269185314213022, { rtol: 1e-15 });

@@ -7,6 +7,7 @@ import { IsingChain, parseAlgorithm } from '../src/physics/samplers.js';
 import { simulate } from '../src/physics/simulate.js';
 import { runChainJobs, workersAvailable } from '../src/physics/chains.js';
 import {
+  binningCurve,
   blockingError,
   chiSquareTest,
   gammaQ,
@@ -54,6 +55,9 @@ describe('samplers reproduce the exact distribution at L = 3 (chi-square over th
     { algorithm: 'heatbath', T: 2.0, h: 0 },
     { algorithm: 'metropolis', T: 3.0, h: 0.3 },
     { algorithm: 'heatbath', T: 3.0, h: 0.3 },
+    // Wolff needs h = 0; at T = 2.0 the clusters often cover the lattice, at T = 3.0 they are small.
+    { algorithm: 'wolff', T: 2.0, h: 0 },
+    { algorithm: 'wolff', T: 3.0, h: 0 },
   ] as const;
   for (const c of cases) {
     it(`${c.algorithm} at T = ${c.T}, h = ${c.h}`, async () => {
@@ -151,6 +155,38 @@ describe('time-series statistics', () => {
     const be = blockingError(chains, 200);
     const expected = Math.sqrt((2 * exact) / (1 - phi * phi) / (2 * n));
     expect(be.error).toBeAllClose(expected, { rtol: 0.15 });
+  });
+
+  it('binning curve of an AR(1) process follows the exact variance of its block means up to the plateau 2τ_int', () => {
+    // x_t = φ x_{t−1} + ε_t started in equilibrium: ρ_k = φ^k, γ₀ = 1/(1 − φ²), and a block mean of
+    // length b has variance (γ₀/b²)(b + 2Σ_{k<b}(b − k)φ^k), so the expected blocked error is
+    // √(that / blocks). Its relative standard error is at most ½√(2(1 + φ²)/((1 − φ²)·blocks))
+    // (that of the variance of the raw AR(1) series); allow 5 of those.
+    const phi = 0.8, n = 100_000, minBlocks = 40;
+    const rng = new Rng(4);
+    const g0 = 1 / (1 - phi * phi);
+    const chains = [0, 1, 2].map(() => {
+      const x = new Float64Array(n);
+      let v = rng.normal() * Math.sqrt(g0);
+      for (let i = 0; i < n; i++) x[i] = v = phi * v + rng.normal();
+      return x;
+    });
+    const curve = binningCurve(chains, minBlocks);
+    expect(curve.map((c) => c.blockLen)).toEqual(Array.from({ length: curve.length }, (_, i) => 2 ** i));
+    // It stops at the last length that leaves ≥ minBlocks blocks: 3·⌊n/b⌋ ≥ 40 for b = 4096, not 8192.
+    expect(curve.at(-1)!.blockLen).toBe(4096);
+    for (const { blockLen: b, error } of curve) {
+      let s = b;
+      for (let k = 1; k < b; k++) s += 2 * (b - k) * phi ** k;
+      const blocks = 3 * Math.floor(n / b);
+      const expected = Math.sqrt((g0 * s) / (b * b) / blocks);
+      const rel = 0.5 * Math.sqrt((2 * (1 + phi * phi)) / ((1 - phi * phi) * blocks));
+      expect(Math.abs(error / expected - 1), `b = ${b}`).toBeLessThan(5 * rel);
+    }
+    // The plateau: at b = 256 ≫ τ the squared error ratio to b = 1 is ≈ 2τ_int = (1 + φ)/(1 − φ) = 9.
+    const ratio = (curve[8]!.error / curve[0]!.error) ** 2;
+    expect(ratio).toBeGreaterThan(7.5);
+    expect(ratio).toBeLessThan(10);
   });
 
   it('jackknife of a linear function equals the blocking error; gammaQ matches closed forms', () => {

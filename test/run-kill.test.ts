@@ -22,6 +22,9 @@ const root = mkdtempSync(join(tmpdir(), 'genphys-kill-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// The acceptance check (CI) kills each trainer 50 times; a developer's run does a shorter chain.
+const KILLS = process.env.CI ? 50 : 10;
+if (!process.env.CI) console.warn(`run-kill: ${KILLS} kills per trainer instead of CI's 50 (set CI=1 for the full chain)`);
 
 /** Start `node args…`, SIGKILL it after `ms` (if still running); resolves with its exit code (null when killed). */
 function runAndKill(args: string[], ms: number): Promise<number | null> {
@@ -77,13 +80,13 @@ describe('SIGKILL during saves', () => {
 });
 
 describe('SIGKILL during training, then resume', () => {
-  it('rbm train: 12 kills at random instants, each run resumed; the final weights equal a straight run', async () => {
+  it(`rbm train: ${KILLS} kills at random instants, each run resumed; the final weights equal a straight run`, async () => {
     const flags = ['rbm', 'train', '--data', 'bars-and-stripes:4', '--hidden', '32', '--epochs', '150', '--batch', '2', '--schedule', 'cosine', '--average', '0.3', '--exact-every', '0', '--grid-every', '0', '--save-every', '1', '--seed', '11', '--quiet'];
     const straight = join(root, 'rbm-straight');
     const t0 = performance.now();
     const s = spawnSync(process.execPath, [BIN, ...flags, '--out', straight], { encoding: 'utf8' });
     expect(s.status, s.stderr).toBe(0);
-    // Kill instants: after start-up S, within the first 12 % of the work W (measured here, as the machine may be busy),
+    // Kill instants: after start-up S, within a small fraction of the work W (measured here, as the machine may be busy),
     // so that a chain of 12 kills advances the run a little each time and does not finish early.
     const T = performance.now() - t0;
     const t1 = performance.now();
@@ -93,22 +96,22 @@ describe('SIGKILL during training, then resume', () => {
     const dir = join(root, 'rbm-killed');
     const rng = new Rng(7);
     let kills = 0;
-    for (let i = 0; i < 40 && kills < 12; i++) {
+    for (let i = 0; i < 3 * KILLS && kills < KILLS; i++) {
       const resume = existsSync(join(dir, 'config.json'));
-      const code = await runAndKill([BIN, ...(resume ? ['rbm', 'train', '--resume', '--quiet'] : flags), '--out', dir], S + 0.12 * W * rng.uniform());
+      const code = await runAndKill([BIN, ...(resume ? ['rbm', 'train', '--resume', '--quiet'] : flags), '--out', dir], S + (0.6 / KILLS) * W * rng.uniform());
       if (code === null) kills++;
       else expect(code).toBe(0);
       if (code === 0) break;
       if (existsSync(join(dir, 'checkpoint.json'))) expect(() => loadCheckpoint(dir)).not.toThrow();
     }
-    expect(kills).toBeGreaterThanOrEqual(3);
+    expect(kills).toBeGreaterThanOrEqual(Math.min(3, KILLS));
     const fin = spawnSync(process.execPath, [BIN, ...(existsSync(join(dir, 'config.json')) ? ['rbm', 'train', '--resume', '--quiet'] : flags), '--out', dir], { encoding: 'utf8' });
     expect(fin.status, fin.stderr).toBe(0);
     expect(weightsHash(dir)).toBe(weightsHash(straight));
     await sleep(0);
   });
 
-  it('vae train: kills at random instants, each run resumed; the final weights equal a straight run', async () => {
+  it(`vae train: ${KILLS} kills at random instants, each run resumed; the final weights equal a straight run`, async () => {
     const data = join(root, 'ising-data');
     const mk = spawnSync(process.execPath, [BIN, 'ising', 'sample', '--L', '6', '--temps', '2.0,3.0', '--n', '400', '--chains', '2', '--burn-in', '50', '--sweeps-between', '2', '--workers', '0', '--quiet', '--out', data], { encoding: 'utf8' });
     expect(mk.status, mk.stderr).toBe(0);
@@ -125,15 +128,15 @@ describe('SIGKILL during training, then resume', () => {
     const dir = join(root, 'vae-killed');
     const rng = new Rng(8);
     let kills = 0;
-    for (let i = 0; i < 30 && kills < 6; i++) {
+    for (let i = 0; i < 3 * KILLS && kills < KILLS; i++) {
       const resume = existsSync(join(dir, 'config.json'));
-      const code = await runAndKill([BIN, ...flags, ...(resume ? ['--resume'] : []), '--out', dir], S + 0.25 * W * rng.uniform());
+      const code = await runAndKill([BIN, ...flags, ...(resume ? ['--resume'] : []), '--out', dir], S + (1.2 / KILLS) * W * rng.uniform());
       if (code === null) kills++;
       else expect(code).toBe(0);
       if (code === 0) break;
       if (existsSync(join(dir, 'checkpoint.json'))) expect(() => loadCheckpoint(dir)).not.toThrow();
     }
-    expect(kills).toBeGreaterThanOrEqual(2);
+    expect(kills).toBeGreaterThanOrEqual(Math.min(3, KILLS));
     const fin = spawnSync(process.execPath, [BIN, ...flags, ...(existsSync(join(dir, 'config.json')) ? ['--resume'] : []), '--out', dir], { encoding: 'utf8' });
     expect(fin.status, fin.stderr).toBe(0);
     expect(weightsHash(dir)).toBe(weightsHash(straight));

@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { RunEvent, RunListener } from '../run/events.js';
+import { UsageError } from '../core/errors.js';
 import cliProgress from 'cli-progress';
 
 /** Options every command accepts (set on the root program). */
@@ -102,6 +103,17 @@ export function progress(total: number, label: string, quiet: boolean): Progress
       bar.stop();
     },
   };
+}
+
+/**
+ * Accept an old flag spelling with a one-line deprecation note on stderr: returns the
+ * value of the new option, or of the old one when only that was given.
+ */
+export function deprecated<T>(newValue: T | undefined, oldValue: T | undefined, oldFlag: string, newFlag: string): T | undefined {
+  if (oldValue === undefined) return newValue;
+  if (newValue !== undefined) throw new UsageError(`${oldFlag} is the old spelling of ${newFlag}; give only ${newFlag}`);
+  process.stderr.write(`genphys: note: ${oldFlag} is deprecated here; use ${newFlag}\n`);
+  return oldValue;
 }
 
 /** Printer that respects --quiet. */

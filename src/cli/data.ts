@@ -3,13 +3,13 @@
  * (shape, value range, label histogram, an image grid), and the MNIST download.
  */
 import { checkOutputDir } from '../run/paths.js';
-import { Argument, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { DATASET_NAMES, datasetDir, listDataSources, loadImageDataset, type DatasetName, type Split } from '../data/datasets.js';
 import { MNIST_BYTES, fetchMnist, mnistMirror } from '../data/fetch.js';
 import { writeImageGrid } from '../viz/png.js';
-import { choiceArg, globals, logger, progress } from './common.js';
+import { choiceArg, deprecated, globals, logger, progress } from './common.js';
 
 /** Images shown in the `data show` grid. */
 const GRID_IMAGES = 64;
@@ -41,10 +41,13 @@ export function register(program: Command): void {
     .description('print shape, pixel range and label histogram of a split, and write a PNG grid of its first 64 images')
     .addArgument(new Argument('<name>', 'dataset').choices(DATASET_NAMES))
     .option('--split <split>', 'train or test', choiceArg(['train', 'test'] as const), 'train')
-    .option('--dir <dir>', 'directory holding the IDX files (overrides the environment and default)')
+    .option('--data-dir <dir>', 'directory holding the IDX files (overrides the environment and default)')
+    .addOption(new Option('--dir <dir>', 'old spelling of --data-dir').hideHelp())
     .option('--grid <path>', 'PNG path for the image grid (default <--out or .>/<name>-<split>-grid.png)')
-    .action((name: DatasetName, opts: { split: Split; dir?: string; grid?: string }, cmd: Command) => {
+    .action((name: DatasetName, o: { split: Split; dataDir?: string; dir?: string; grid?: string }, cmd: Command) => {
       const g = globals(cmd);
+      const dataDir = deprecated(o.dataDir, o.dir, '--dir', '--data-dir');
+      const opts = { ...o, ...(dataDir !== undefined ? { dir: dataDir } : {}) };
       const t0 = performance.now();
       const ds = loadImageDataset(name, opts.split, opts.dir !== undefined ? { dir: opts.dir } : {});
       const ms = performance.now() - t0;
@@ -87,10 +90,13 @@ export function register(program: Command): void {
     .command('fetch')
     .description('download MNIST (four IDX archives), verify SHA-256, store in the cache')
     .addArgument(new Argument('<name>', 'dataset (only mnist is downloaded)').choices(DATASET_NAMES))
-    .option('--dir <dir>', 'cache directory (default $GENPHYS_MNIST_DIR, else $GENPHYS_CACHE/mnist or ~/.cache/genphys/mnist)')
+    .option('--data-dir <dir>', 'cache directory (default $GENPHYS_MNIST_DIR, else $GENPHYS_CACHE/mnist or ~/.cache/genphys/mnist)')
+    .addOption(new Option('--dir <dir>', 'old spelling of --data-dir').hideHelp())
     .option('--mirror <url>', 'base URL of an MNIST mirror (default $GENPHYS_MNIST_MIRROR or the TensorFlow mirror)')
-    .action(async (name: DatasetName, opts: { dir?: string; mirror?: string }, cmd: Command) => {
+    .action(async (name: DatasetName, o: { dataDir?: string; dir?: string; mirror?: string }, cmd: Command) => {
       const g = globals(cmd);
+      const dataDir = deprecated(o.dataDir, o.dir, '--dir', '--data-dir');
+      const opts = { ...o, ...(dataDir !== undefined ? { dir: dataDir } : { dir: undefined }) };
       if (name !== 'mnist') {
         throw new UsageError(`data fetch: ${name} is not downloaded by genphys; install it with 'apt-get install dataset-fashion-mnist'`);
       }
@@ -98,7 +104,7 @@ export function register(program: Command): void {
         throw new UsageError(`--mirror: expected an http(s) URL, got '${opts.mirror}'`);
       }
       const dir = datasetDir('mnist', opts.dir);
-      checkOutputDir(dir, '--dir');
+      checkOutputDir(dir, '--data-dir');
       const log = logger(g.quiet);
       log(`fetching mnist from ${mnistMirror(opts.mirror)} into ${dir}`);
       const total = Object.values(MNIST_BYTES).reduce((a, b) => a + b, 0);

@@ -8,19 +8,19 @@ import { GenphysError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { benchSampler } from '../physics/bench.js';
 import { defaultWorkers } from '../physics/chains.js';
-import { parseTemperatures, writeIsingDataset } from '../physics/dataset.js';
+import { parseTemperatures } from '../physics/dataset.js';
 import { kaufmanSquare, onsagerEnergy, onsagerMagnetisation, onsagerSpecificHeat, onsagerTc } from '../physics/exact.js';
 import type { IsingGeometry } from '../physics/lattice.js';
 import { formatEstimate, formatNumber, markdownTable } from '../physics/report.js';
 import { ISING_ALGORITHMS, type IsingAlgorithm } from '../physics/samplers.js';
-import { simulateTemperatures, totalSweeps, trimSamples, type SimulationResult } from '../physics/simulate.js';
-import { VERSION } from '../version.js';
+import type { SimulationResult } from '../physics/simulate.js';
 import { choiceArg, floatArg, globals, intArg, logger, progress } from './common.js';
 import { comparisonTables, type RbmComparisonRow } from '../physics/rbm-pipeline.js';
 import { deviationLines, runIsingRbm, type IsingRbmSettings } from '../physics/ising-rbm-run.js';
-import { InterruptedError } from '../core/errors.js';
+import { InterruptedError, UsageError } from '../core/errors.js';
+import { parseDataSpec } from '../data/spec.js';
 import { catchInterrupts } from '../run/signals.js';
-import { prepareRun } from '../run/run-dir.js';
+import { runIsingSample } from '../physics/ising-sample-run.js';
 
 /** Commander parser for a temperature list (`a:b:n` or a comma list). */
 export function tempsArg(v: string): number[] {
@@ -96,48 +96,30 @@ export function register(program: Command): void {
       const g = globals(cmd);
       const log = logger(g.quiet);
       const dir = g.out ?? join('data', `ising-L${o.L}`);
-      // Checked before the simulation: an existing dataset is never replaced without --force.
-      const prepared = prepareRun({ dir, command: 'ising sample', ...(o.force ? { force: true } : {}) });
-      const perChain = Math.ceil(o.n / o.chains);
-      const simOpts = {
-        L: o.L,
-        geometry: o.geometry,
-        J: o.J,
-        h: o.h,
-        algorithm: o.algo,
-        chains: o.chains,
-        burnIn: o.burnIn,
-        sweeps: perChain * o.sweepsBetween,
-        sampleEvery: o.sweepsBetween,
-        correlationEvery: o.sweepsBetween,
-      };
-      const bar = progress(totalSweeps(simOpts, o.temps.length), `ising ${o.algo} L=${o.L}`, g.quiet);
+      let bar: ReturnType<typeof progress> | null = null;
       const stop = catchInterrupts(() => process.stderr.write('\ngenphys: interrupt: stopping the simulation; nothing will be written\n'));
-      let results: SimulationResult[];
+      let res;
       try {
-        results = (
-          await simulateTemperatures(o.temps, simOpts, new Rng(g.seed), {
-            workers: o.workers ?? defaultWorkers(o.temps.length * o.chains),
-            onProgress: (s) => bar.tick(s),
-            signal: stop.signal,
-          })
-        ).map((r) => trimSamples(r, o.n));
+        res = await runIsingSample({
+          dir,
+          seed: g.seed,
+          settings: o,
+          ...(o.force ? { force: true } : {}),
+          signal: stop.signal,
+          onProgress: (e) => {
+            if (e.total !== undefined) bar = progress(e.total, `ising ${o.algo} L=${o.L}`, g.quiet);
+            if (e.advance !== undefined) bar?.tick(e.advance);
+          },
+        });
       } catch (err) {
         if (err instanceof InterruptedError) throw new InterruptedError(`interrupted; nothing was written to ${dir}`);
         throw err;
       } finally {
-        bar.stop();
+        (bar as ReturnType<typeof progress> | null)?.stop();
         stop.dispose();
       }
-      if (stop.signal.aborted) throw new InterruptedError(`interrupted; nothing was written to ${dir}`);
-      prepared.commit({ command: 'ising sample', seed: g.seed, ...o });
-      const exactOk = o.geometry === 'square' && o.h === 0 && o.J > 0;
-      const manifest = writeIsingDataset(
-        dir,
-        results,
-        { geometry: o.geometry, L: o.L, J: o.J, h: o.h, algorithm: o.algo, seed: g.seed, chains: o.chains, burnIn: o.burnIn, sweepsBetween: o.sweepsBetween, createdBy: `genphys ${VERSION}` },
-        exactOk ? (T) => { const k = kaufmanSquare(o.L, T, o.J); return { energy: k.energy, specificHeat: k.specificHeat }; } : undefined,
-      );
+      const { results, manifest } = res;
+      const exactOk = res.exact;
       log(sampleTable(results, exactOk && o.J === 1));
       log(`wrote ${manifest.temperatures.length} files of ${o.n} configurations and manifest.json to ${dir}`);
     });
@@ -179,7 +161,7 @@ export function register(program: Command): void {
   ising
     .command('rbm')
     .description('train one RBM per temperature on Monte Carlo configurations and compare its thermodynamics with MC and exact values (Torlai & Melko 2016)')
-    .option('--data <dir>', 'use this dataset (from `ising sample`) instead of generating one')
+    .option('--data <spec>', 'ising:DIR: train on this `ising sample` dataset instead of generating one')
     .option('--L <n>', 'linear lattice size when generating (≥ 2)', intArg(2, 64), 8)
     .option('--temps <spec>', "temperatures when generating: 'start:stop:count' or a comma list", tempsArg, parseTemperatures('1.0:3.5:11'))
     .option('--n <n>', 'training configurations per temperature', intArg(1), 20000)
@@ -207,6 +189,13 @@ export function register(program: Command): void {
     .action(async (o: RbmCliOpts, cmd: Command) => {
       const g = globals(cmd);
       const dir = g.out ?? join('runs', 'ising-rbm');
+      if (o.data !== undefined) {
+        if (o.data.startsWith('ising:')) {
+          const spec = parseDataSpec(o.data, '--data', ['ising']);
+          if (spec.kind === 'ising' && spec.T !== null) throw new UsageError(`--data ${o.data}: ising rbm trains every temperature of the dataset; drop ':${spec.T}'`);
+          o = { ...o, data: spec.kind === 'ising' ? spec.dir : o.data };
+        } else process.stderr.write(`genphys: note: --data DIR is deprecated; use --data ising:${o.data}\n`);
+      }
       await runRbmCommand(o, dir, g.seed, g.quiet);
     });
 }

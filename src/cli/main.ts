@@ -3,7 +3,8 @@
  * mapping of errors to one-line messages and exit codes.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { GenphysError } from '../core/errors.js';
+import { GenphysError, UsageError } from '../core/errors.js';
+import { selectKernels } from '../engine/index.js';
 import { VERSION } from '../version.js';
 import { intArg } from './common.js';
 import { register as registerBench } from './bench.js';
@@ -13,6 +14,8 @@ import { register as registerInfo } from './info.js';
 import { register as registerIsing } from './ising.js';
 import { register as registerRbm } from './rbm.js';
 import { register as registerVae } from './vae.js';
+import { register as registerSweep } from './sweep.js';
+import { register as registerWorker } from './worker.js';
 
 /** Build the root program with every command registered. */
 export function buildProgram(): Command {
@@ -28,7 +31,15 @@ export function buildProgram(): Command {
     .configureOutput({
       outputError: (str, write) => write(str.split('\n')[0] + '\n'),
     });
-  for (const reg of [registerDemo, registerInfo, registerData, registerBench, registerRbm, registerIsing, registerVae]) reg(program);
+  for (const reg of [registerDemo, registerInfo, registerData, registerBench, registerRbm, registerIsing, registerVae, registerSweep, registerWorker]) reg(program);
+  // --backend means the same everywhere: the tfjs backend of autograd models and the dense
+  // kernels of energy models; 'all' only makes sense for bench.
+  program.hook('preAction', (_root, action) => {
+    const backend = (action.optsWithGlobals() as { backend?: string }).backend ?? 'auto';
+    const isBench = action.name() === 'bench' || action.parent?.name() === 'bench';
+    if (backend === 'all' && !isBench) throw new UsageError(`--backend all: only 'genphys bench' compares backends; choose auto, native, wasm or cpu`);
+    if (backend !== 'all') selectKernels(backend as 'auto' | 'native' | 'wasm' | 'cpu');
+  });
   // Every subcommand inherits exitOverride so usage errors come back to main().
   for (const c of program.commands) {
     c.exitOverride();

@@ -28,7 +28,7 @@ import {
 } from '../ebm/index.js';
 import type { Binarization } from '../ebm/data.js';
 import { writeImageGrid } from '../viz/index.js';
-import { choiceArg, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
+import { choiceArg, deprecated, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
 import { catchInterrupts } from '../run/signals.js';
 import { readRunConfig } from '../run/run-dir.js';
 import { checkOutputFile } from '../run/paths.js';
@@ -145,7 +145,8 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
 
 interface SampleFlags {
   chains: number;
-  steps: number;
+  burnIn?: number;
+  steps?: number;
   sampler: 'gibbs' | 'mh' | 'pt';
   replicas: number;
   grid?: string;
@@ -160,14 +161,15 @@ async function sample(dir: string, flags: SampleFlags, cmd: Command): Promise<vo
   if (flags.text) checkOutputFile(flags.text, '--text');
   const { model } = loadModel(dir);
   const rng = new Rng(g.seed);
-  const o = { chains: flags.chains, burnIn: flags.steps, samples: 1 };
+  const burnIn = deprecated(flags.burnIn, flags.steps, '--steps', '--burn-in') ?? 1000;
+  const o = { chains: flags.chains, burnIn, samples: 1 };
   const res =
     flags.sampler === 'mh'
       ? metropolisSample(model, rng, o)
       : flags.sampler === 'pt'
         ? temperedSample(model, rng, { ...o, replicas: flags.replicas })
         : gibbsSample(model, rng, o);
-  const summary = { sampler: flags.sampler, chains: flags.chains, steps: flags.steps, diagnostics: res.diagnostics };
+  const summary = { sampler: flags.sampler, chains: flags.chains, burnIn, diagnostics: res.diagnostics };
   log(JSON.stringify(summary, (_, v) => (v instanceof Float64Array ? Array.from(v) : v)));
   const image = cfg.image as { height: number; width: number } | null;
   const grid = flags.grid ?? (g.out && g.out.endsWith('.png') ? g.out : undefined);
@@ -260,7 +262,7 @@ export function register(program: Command): void {
   rbm
     .command('train')
     .description('train an RBM; the run directory (--out) gets config.json, metrics.jsonl, checkpoints, grids and curves')
-    .option('--data <spec>', 'fashion-mnist | mnist | bars-and-stripes:<n> | spins:<file> (required unless --resume)')
+    .option('--data <spec>', 'fashion-mnist | mnist | bars-and-stripes:N | spins:FILE | ising:DIR:T (required unless --resume)')
     .addOption(new Option('--binarize <mode>', 'grey images: static (threshold ½), dynamic (fresh draw per epoch), none').argParser(choiceArg(['static', 'dynamic', 'none'] as const)).default('static'))
     .option('--limit <n>', 'use only the first n training examples', intArg(1))
     .option('--data-dir <dir>', 'dataset directory override')
@@ -277,7 +279,7 @@ export function register(program: Command): void {
     .option('--average <f>', 'model = mean of the parameters over the last fraction f of the planned updates (Polyak–Ruppert; 0 = last iterate)', floatArg(0, 1), 0)
     .addOption(new Option('--schedule <s>', 'learning-rate schedule').argParser(choiceArg(['constant', 'linear', 'exponential', 'cosine'] as const)).default('constant'))
     .option('--centering', 'centred gradient (Melchior et al. 2016)', false)
-    .option('--chains <n>', 'persistent chains (default: batch size)', intArg(1))
+    .option('--chains <n>', 'Markov chains run side by side: the persistent chains of pcd/pt (default: batch size)', intArg(1))
     .option('--pt-replicas <n>', 'parallel-tempering replicas (--method pt)', intArg(2), 10)
     .option('--exact-every <n>', 'exact log-likelihood every n epochs when a layer has ≤ 20 units (0: never)', intArg(0), 1)
     .option('--grid-every <n>', 'write chain and filter grids every n epochs (0: only at the end)', intArg(0), 1)
@@ -289,8 +291,9 @@ export function register(program: Command): void {
     .command('sample')
     .description('draw samples from a trained run')
     .argument('<run>', 'run directory')
-    .option('--chains <n>', 'independent chains (one sample each)', intArg(1), 64)
-    .option('--steps <n>', 'sweeps per chain', intArg(0), 1000)
+    .option('--chains <n>', 'Markov chains run side by side (one sample each)', intArg(1), 64)
+    .option('--burn-in <n>', 'Gibbs sweeps per chain before the sample is taken', intArg(0))
+    .addOption(new Option('--steps <n>', 'old spelling of --burn-in').argParser(intArg(0)).hideHelp())
     .addOption(new Option('--sampler <s>', 'block Gibbs, Metropolis–Hastings or parallel tempering').argParser(choiceArg(['gibbs', 'mh', 'pt'] as const)).default('gibbs'))
     .option('--replicas <n>', 'replicas for --sampler pt', intArg(2), 10)
     .option('--grid <file>', 'write the samples as a PNG grid')

@@ -2,7 +2,7 @@
  * `genphys vae train|eval|plot|sample|ising-probe`: variational autoencoders with
  * presets that reproduce PyTorch's and Keras's example VAEs side by side.
  */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InterruptedError, UsageError } from '../core/errors.js';
@@ -11,7 +11,7 @@ import { binarizeDynamic, binarizeStatic } from '../data/binarize.js';
 import type { DatasetName } from '../data/datasets.js';
 import { initBackend } from '../engine/backend.js';
 import { writeJsonAtomic } from '../io/atomic.js';
-import { loadIsingDataset } from '../physics/dataset.js';
+import { loadIsingDataset, parseTemperatures } from '../physics/dataset.js';
 import { simulateTemperatures } from '../physics/simulate.js';
 import { scatterPlotSvg, writeSvg } from '../viz/plot.js';
 import { writeImageGrid } from '../viz/png.js';
@@ -25,7 +25,9 @@ import { interpolation, latentGrid, latentMeans, priorSamples, reconstructions }
 import { PRESET_NAMES, getPreset, type Binarize, type TrainConfig } from '../vae/presets.js';
 import { RUN_FILES, checkVaeRun, trainRun } from '../vae/run.js';
 import { prepareData, validateData, type VaeData } from '../vae/train.js';
-import { choiceArg, floatArg, givenFlags, globals, intArg, logger, progress, runRenderer } from './common.js';
+import { choiceArg, deprecated, floatArg, givenFlags, globals, intArg, logger, progress, runRenderer } from './common.js';
+import { parseDataSpec } from '../data/spec.js';
+import { tempsArg } from './ising.js';
 import { catchInterrupts } from '../run/signals.js';
 import { checkOutputDir } from '../run/paths.js';
 import { checkAllocation } from '../run/resources.js';
@@ -35,6 +37,22 @@ type DataName = (typeof DATA_NAMES)[number];
 const DECODERS: readonly DecoderKind[] = ['bernoulli', 'gaussian', 'gaussian-learned', 'cbernoulli'];
 const BINARIZE: readonly Binarize[] = ['none', 'static', 'dynamic'];
 const PLOTS = ['latent-grid', 'clusters', 'interp', 'recon', 'samples'] as const;
+
+/** `--data` of vae train: fashion-mnist, mnist, ising:DIR (or the old 'ising' with --data-dir). */
+function vaeDataArg(v: string): string {
+  if (v === 'ising') return v;
+  try {
+    return parseDataSpec(v, '--data', ['fashion-mnist', 'mnist', 'ising']).spec;
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^--data /, ''));
+  }
+}
+
+/** `--temps` of ising-probe: a temperature spec; a bare count (the old meaning) names the new form. */
+function probeTempsArg(v: string): number[] {
+  if (/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`'${v}' is a count; --temps now takes temperatures, e.g. 1.5:3.5:${v}`);
+  return tempsArg(v);
+}
 
 function listArg(v: string): number[] {
   const parts = v.split(',').map((s) => s.trim());
@@ -71,8 +89,9 @@ function loadData(name: DataName, dir: string | undefined, limit: number | undef
     const n = Math.min(all.n, limit ?? all.n);
     return { train: { ...all, n, x: all.x.subarray(0, n * all.dim) }, test: null };
   }
-  const opts = { ...(dir !== undefined ? { dir } : {}), ...(limit !== undefined ? { limit } : {}) };
-  return { train: loadVaeImages(name as DatasetName, 'train', opts), test: loadVaeImages(name as DatasetName, 'test', opts) };
+  // --limit cuts the training split only (as for every command); the test split stays whole.
+  const where = dir !== undefined ? { dir } : {};
+  return { train: loadVaeImages(name as DatasetName, 'train', { ...where, ...(limit !== undefined ? { limit } : {}) }), test: loadVaeImages(name as DatasetName, 'test', where) };
 }
 
 /** Test data as the model was trained: static → threshold; dynamic → one fixed Bernoulli draw (seeded). */
@@ -98,6 +117,24 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
   const g = globals(cmd);
   const log = logger(g.quiet);
   if (!g.out) throw new UsageError('--out: give the run directory, e.g. --out runs/vae1');
+  if (o.data.startsWith('ising:')) {
+    // ising:DIR is the one data spec; the run records it as data 'ising' with its directory.
+    if (o.dataDir !== undefined) throw new UsageError('--data-dir: give the directory once, in --data ising:DIR');
+    o = { ...o, data: 'ising', dataDir: o.data.slice('ising:'.length) };
+  } else if (o.data === 'ising' && o.dataDir !== undefined && !o.resume) {
+    process.stderr.write('genphys: note: --data ising --data-dir DIR is deprecated; use --data ising:DIR\n');
+  }
+  // Directory, resume and flag conflicts are checked first, before data loads or anything is written.
+  const given = givenFlags(cmd, { ...o, seed: g.seed } as unknown as Record<string, unknown>, VAE_FLAG_PATHS);
+  if (cmd.parent?.parent?.getOptionValueSource('seed') === 'cli' || cmd.getOptionValueSource('seed') === 'cli') given['--seed'] = ['seed', g.seed];
+  const stored = checkVaeRun({ dir: g.out, resume: o.resume ?? false, force: o.force ?? false, given });
+  if (stored) {
+    // A resume takes the data and preset from the run unless given again (and then they must agree).
+    if (cmd.getOptionValueSource('preset') !== 'cli' && typeof stored.preset === 'string') o.preset = stored.preset;
+    if (cmd.getOptionValueSource('data') !== 'cli' && typeof stored.data === 'string') o.data = stored.data as DataName;
+    if (cmd.getOptionValueSource('dataDir') !== 'cli' && typeof stored.dataDir === 'string') o.dataDir = stored.dataDir;
+    if (cmd.getOptionValueSource('limit') !== 'cli' && typeof stored.limit === 'number') o.limit = stored.limit;
+  }
   const preset = getPreset(o.preset);
   const arch = preset.model.arch;
   const hidden = o.hidden;
@@ -123,10 +160,6 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
     ...(o.binarize !== undefined ? { binarize: o.binarize } : {}),
     ...(o.earlyStopping !== undefined ? { earlyStopping: o.earlyStopping } : {}),
   };
-  // Directory, resume and flag conflicts are checked first, before data loads or anything is written.
-  const given = givenFlags(cmd, { ...o, seed: g.seed } as unknown as Record<string, unknown>, VAE_FLAG_PATHS);
-  if (cmd.parent?.parent?.getOptionValueSource('seed') === 'cli' || cmd.getOptionValueSource('seed') === 'cli') given['--seed'] = ['seed', g.seed];
-  checkVaeRun({ dir: g.out, resume: o.resume ?? false, force: o.force ?? false, given });
   const data = loadData(o.data, o.dataDir, o.limit);
   // Presets fix their input size, except the Ising preset, which takes the lattice's.
   if (o.preset === 'ising-mlp') model = { ...model, inputShape: data.train.shape };
@@ -228,9 +261,9 @@ export function register(program: Command): void {
     .command('train')
     .description(`train a VAE from a preset (${PRESET_NAMES.join(', ')}) with overrides; writes config.json, metrics.jsonl, checkpoints`)
     .option('--preset <name>', `preset: ${PRESET_NAMES.join(', ')}`, 'torch-mlp')
-    .addOption(new Option('--data <name>', 'data set').argParser(choiceArg(DATA_NAMES)).default('fashion-mnist'))
+    .addOption(new Option('--data <spec>', 'fashion-mnist | mnist | ising:DIR (an `ising sample` dataset)').argParser(vaeDataArg).default('fashion-mnist'))
     .option('--data-dir <dir>', 'directory of the data set files (IDX, or an Ising data set)')
-    .option('--limit <n>', 'use only the first n training (and test) examples', intArg(1))
+    .option('--limit <n>', 'use only the first n training examples', intArg(1))
     .option('--epochs <n>', 'passes over the training set', intArg(1, 100000))
     .option('--batch <n>', 'batch size', intArg(1, 1 << 20))
     .option('--lr <x>', 'Adam learning rate', floatArg(0, 10, { min: true }))
@@ -250,16 +283,18 @@ export function register(program: Command): void {
     .command('eval <run>')
     .description('test ELBO and importance-weighted log-likelihood bound (IWAE, Burda et al. 2015)')
     .option('--iwae <k>', 'importance samples per example', intArg(1, 100000), 5000)
-    .option('--n <n>', 'evaluate only the first n test examples', intArg(1))
+    .option('--limit <n>', 'evaluate only the first n test examples', intArg(1))
+    .addOption(new Option('--n <n>', 'old spelling of --limit').argParser(intArg(1)).hideHelp())
     .option('--checkpoint <which>', "'last', 'best' or a file", 'last')
     .option('--data-dir <dir>', 'data directory (default: the one the run used)')
-    .action(async (run: string, o: { iwae: number; n?: number; checkpoint: string; dataDir?: string }, cmd: Command) => {
+    .action(async (run: string, o: { iwae: number; limit?: number; n?: number; checkpoint: string; dataDir?: string }, cmd: Command) => {
       const g = globals(cmd);
       const log = logger(g.quiet);
+      const limit = deprecated(o.limit, o.n, '--n', '--limit');
       await initBackend(g.backend, { quiet: g.quiet });
       const { model, meta } = loadRun(run, o.checkpoint);
       try {
-        const data = evalData(run, meta, o.dataDir, o.n);
+        const data = evalData(run, meta, o.dataDir, limit);
         validateData(data, model.config, data.name);
         const bar = progress(data.n, `IWAE-${o.iwae}`, g.quiet);
         let last = 0;
@@ -281,16 +316,21 @@ export function register(program: Command): void {
   vae
     .command('plot <run> <what>')
     .description(`pictures: ${PLOTS.join(', ')}`)
-    .option('--n <n>', 'images (recon, samples), grid side (latent-grid), steps (interp), points (clusters)', intArg(1, 100000))
+    .option('--n <n>', 'how many: images (recon, samples), points (clusters)', intArg(1, 100000))
+    .option('--grid-size <n>', 'latent-grid: images per side (default 20)', intArg(1, 1000))
+    .option('--steps <n>', 'interp: interpolation steps between the two examples (default 10)', intArg(1, 1000))
     .addOption(new Option('--spacing <kind>', 'latent-grid spacing').argParser(choiceArg(['uniform', 'quantiles'] as const)).default('uniform'))
     .option('--scale <x>', 'latent-grid half-width for uniform spacing (Keras: 1)', floatArg(0, Infinity, { min: true }), 1)
     .option('--a <i>', 'first example of the interpolation', intArg(0), 0)
     .option('--b <i>', 'second example of the interpolation', intArg(0), 1)
     .option('--checkpoint <which>', "'last', 'best' or a file", 'last')
     .option('--data-dir <dir>', 'data directory (default: the one the run used)')
-    .action(async (run: string, what: string, o: { n?: number; spacing: 'uniform' | 'quantiles'; scale: number; a: number; b: number; checkpoint: string; dataDir?: string }, cmd: Command) => {
+    .action(async (run: string, what: string, o: { n?: number; gridSize?: number; steps?: number; spacing: 'uniform' | 'quantiles'; scale: number; a: number; b: number; checkpoint: string; dataDir?: string }, cmd: Command) => {
       const g = globals(cmd);
       const log = logger(g.quiet);
+      // --n used to mean the grid side and the interpolation steps too.
+      if (what === 'latent-grid') o = { ...o, gridSize: deprecated(o.gridSize, o.n, '--n', '--grid-size') };
+      if (what === 'interp') o = { ...o, steps: deprecated(o.steps, o.n, '--n', '--steps') };
       if (!(PLOTS as readonly string[]).includes(what)) throw new UsageError(`plot: expected one of ${PLOTS.join(', ')}, got '${what}'`);
       await initBackend(g.backend, { quiet: g.quiet });
       const { model, meta } = loadRun(run, o.checkpoint);
@@ -300,7 +340,7 @@ export function register(program: Command): void {
         let file: string;
         checkOutputDir(dir, '--out');
         if (what === 'latent-grid') {
-          const n = o.n ?? 20;
+          const n = o.gridSize ?? 20;
           checkAllocation(n * n * h * w * model.config.inputShape[2], 4 * 3, `--n ${n} (a ${n}×${n} grid of ${h}×${w} images)`);
           const { images } = latentGrid(model, n, o.spacing === 'uniform' ? { kind: 'uniform', scale: o.scale } : { kind: 'quantiles' });
           file = join(dir, 'latent-grid.png');
@@ -317,7 +357,7 @@ export function register(program: Command): void {
             file = join(dir, 'recon.png');
             writeImageGrid(file, reconstructions(model, data, n), 2 * n, h, w, { cols: n });
           } else if (what === 'interp') {
-            const steps = o.n ?? 10;
+            const steps = o.steps ?? 10;
             file = join(dir, 'interp.png');
             writeImageGrid(file, interpolation(model, data, o.a, o.b, steps), steps + 2, h, w, { cols: steps + 2 });
           } else {
@@ -370,21 +410,24 @@ export function register(program: Command): void {
   vae
     .command('ising-probe')
     .description('Wetzel (PRE 96, 022140, 2017): 2D-latent VAE on Ising configurations; |corr(μ_j, m)| and the latent scatter coloured by T')
-    .option('--data-dir <dir>', "an Ising data set ('genphys ising sample'); default: simulate one (Wolff)")
+    .option('--data <spec>', "ising:DIR, an `ising sample` dataset; default: simulate one (Wolff)")
+    .addOption(new Option('--data-dir <dir>', 'old spelling of --data ising:DIR').hideHelp())
     .option('--L <n>', 'lattice size when simulating', intArg(2, 256), 16)
-    .option('--temps <n>', 'number of temperatures in [1.5, 3.5] when simulating', intArg(2, 200), 20)
+    .option('--temps <spec>', "temperatures when simulating: 'start:stop:count' or a comma list", probeTempsArg, parseTemperatures('1.5:3.5:20'))
     .option('--per-temp <n>', 'configurations per temperature when simulating', intArg(1, 100000), 250)
     .option('--epochs <n>', 'training epochs', intArg(1, 100000))
     .option('--force', 'replace an existing probe in --out', false)
-    .action(async (o: { dataDir?: string; L: number; temps: number; perTemp: number; epochs?: number; force?: boolean }, cmd: Command) => {
+    .action(async (o: { data?: string; dataDir?: string; L: number; temps: number[]; perTemp: number; epochs?: number; force?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       const log = logger(g.quiet);
       if (!g.out) throw new UsageError('--out: give the output directory, e.g. --out runs/ising-probe');
+      const spec = o.data !== undefined ? parseDataSpec(o.data, '--data', ['ising']) : undefined;
+      const dataDir = deprecated(spec?.kind === 'ising' ? spec.dir : undefined, o.dataDir, '--data-dir', '--data ising:DIR');
       let data: IsingVaeData;
-      if (o.dataDir) {
-        data = isingVaeData(loadIsingDataset(o.dataDir));
+      if (dataDir) {
+        data = isingVaeData(loadIsingDataset(dataDir));
       } else {
-        const temps = Array.from({ length: o.temps }, (_, i) => 1.5 + (2 * i) / (o.temps - 1));
+        const temps = o.temps;
         const chains = 2;
         const res = await simulateTemperatures(
           temps,
@@ -406,7 +449,7 @@ export function register(program: Command): void {
       const res = await trainRun({
         dir: g.out,
         command: 'vae ising-probe',
-        config: { command: 'vae ising-probe', data: o.dataDir ?? 'simulated', L: data.shape[0], n: data.n, temperatures: data.temperatures, seed: g.seed, backend: backend.name, model, train },
+        config: { command: 'vae ising-probe', data: dataDir ?? 'simulated', L: data.shape[0], n: data.n, temperatures: data.temperatures, seed: g.seed, backend: backend.name, model, train },
         force: o.force ?? false,
         preset: 'ising-mlp',
         model,

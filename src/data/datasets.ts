@@ -6,7 +6,7 @@
  * - `mnist` (LeCun et al. 1998): a directory the user names, or the cache that
  *   `genphys data fetch mnist` fills.
  *
- * Directory resolution, first match wins: an explicit directory (the `--dir` flag),
+ * Directory resolution, first match wins: an explicit directory (the `--data-dir` flag),
  * the environment variable (`GENPHYS_FASHION_MNIST_DIR`, `GENPHYS_MNIST_DIR`), the
  * default location.
  */
@@ -79,7 +79,7 @@ export type DirSource = 'flag' | 'env' | 'default';
 /**
  * Resolve a dataset's directory and say where the choice came from.
  * @param name - dataset
- * @param override - explicit directory (e.g. `--dir`); wins when given
+ * @param override - explicit directory (e.g. `--data-dir`); wins when given
  * @param env - environment to consult (default `process.env`)
  */
 export function resolveDatasetDir(name: DatasetName, override?: string, env: Env = process.env): { dir: string; source: DirSource } {
@@ -101,8 +101,8 @@ export function datasetDir(name: DatasetName, override?: string, env: Env = proc
 /** How a user obtains each dataset; appended to "not found" messages. */
 function howToGet(name: DatasetName): string {
   return name === 'fashion-mnist'
-    ? `install it with 'apt-get install dataset-fashion-mnist', or point --dir or ${DATASET_ENV[name]} at a directory holding the IDX files`
-    : `download it with 'genphys data fetch mnist', or point --dir or ${DATASET_ENV[name]} at a directory holding the IDX files`;
+    ? `install it with 'apt-get install dataset-fashion-mnist', or point --data-dir or ${DATASET_ENV[name]} at a directory holding the IDX files`
+    : `download it with 'genphys data fetch mnist', or point --data-dir or ${DATASET_ENV[name]} at a directory holding the IDX files`;
 }
 
 /** Base names of the image and label files of a split (without `.gz`). */
@@ -192,7 +192,7 @@ export interface DataSource {
  * Where each dataset would be read from and which splits are present there
  * (files are only looked for, not parsed). Used by `genphys info` and `genphys data list`.
  *
- * @param overrides - explicit directories per dataset (as `--dir` would give)
+ * @param overrides - explicit directories per dataset (as `--data-dir` would give)
  * @param env - environment to consult (default `process.env`)
  */
 export function listDataSources(overrides: Partial<Record<DatasetName, string>> = {}, env: Env = process.env): DataSource[] {

@@ -7,6 +7,9 @@ import { UsageError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { binarizeDynamic, binarizeStatic, loadImageDataset, readSpinText, toUnitFloat, type DatasetName } from '../data/index.js';
 import { loadSpinConfigurations, type SpinConfigurations } from '../data/spins.js';
+import { DATA_SPEC_FORMS, parseDataSpec } from '../data/spec.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { barsAndStripesPatterns } from './bars-and-stripes.js';
 
 /** How grey images become binary: fixed threshold 0.5, a fresh Bernoulli draw per epoch, or kept grey. */
@@ -38,8 +41,6 @@ export interface LoadEbmDataOptions {
   readonly limit?: number;
   /** Dataset directory override for image data. */
   readonly dir?: string;
-  /** Seed of the fixed binarisation of the test split under 'dynamic' (default 0). */
-  readonly testSeed?: number;
   /** Random stream for the fixed dynamic binarisation of the test split. */
   readonly rng?: Rng;
 }
@@ -101,7 +102,24 @@ export function loadEbmData(spec: string, opts: LoadEbmDataOptions = {}): EbmDat
       epochData: () => train,
     };
   }
-  throw new UsageError(`--data '${spec}': expected fashion-mnist, mnist, bars-and-stripes:<n> or spins:<file>`);
+  const parsed = parseDataSpec(spec, '--data', ['fashion-mnist', 'mnist', 'bars-and-stripes', 'spins', 'ising']);
+  if (parsed.kind === 'ising') {
+    // One RBM models one temperature: ising:DIR:T picks that temperature's .npy from the manifest.
+    const mpath = join(parsed.dir, 'manifest.json');
+    let temps: Array<{ T: number; file: string }>;
+    try {
+      temps = (JSON.parse(readFileSync(mpath, 'utf8')) as { temperatures: Array<{ T: number; file: string }> }).temperatures;
+      if (!Array.isArray(temps)) throw new Error('no temperatures');
+    } catch (err) {
+      throw new UsageError(`--data ${spec}: ${mpath} is not a readable Ising dataset manifest (${(err as Error).message.split('\n')[0]})`);
+    }
+    const list = temps.map((t) => t.T.toFixed(4)).join(', ');
+    if (parsed.T === null) throw new UsageError(`--data ${spec}: an RBM models one temperature; add :T, one of ${list}`);
+    const hit = temps.find((t) => Math.abs(t.T - parsed.T!) < 5e-5);
+    if (!hit) throw new UsageError(`--data ${spec}: no temperature ${parsed.T} in ${mpath} (it has ${list})`);
+    return loadEbmData(`spins:${join(parsed.dir, hit.file)}`, opts);
+  }
+  throw new UsageError(`--data '${spec}': expected ${DATA_SPEC_FORMS}`);
 }
 
 /** ±1 configurations (e.g. one temperature's `.npy` of an Ising dataset) as float rows. */

@@ -2,6 +2,7 @@
  * Engine entry point: dense kernels for the energy models and tfjs backend
  * selection for the autograd models.
  */
+import { UsageError } from '../core/errors.js';
 import type { Kernels } from './kernels.js';
 import { jsKernels } from './js-kernels.js';
 import { nativeKernels } from './native.js';
@@ -14,6 +15,24 @@ export { jsKernels } from './js-kernels.js';
  * `GENPHYS_KERNELS=js` forces the TypeScript ones.
  */
 export function getKernels(): Kernels {
+  if (selected) return selected;
   if (process.env.GENPHYS_KERNELS === 'js') return jsKernels;
   return nativeKernels ?? jsKernels;
+}
+
+let selected: Kernels | null = null;
+
+/**
+ * Choose the dense kernels as a `--backend` asks: 'native' needs the addon, 'wasm' and
+ * 'cpu' use the TypeScript kernels (the same numbers on every machine), 'auto' the
+ * fastest available. Applies to models built afterwards.
+ * @throws UsageError when 'native' is asked for and the addon is not built
+ */
+export function selectKernels(backend: 'auto' | 'native' | 'wasm' | 'cpu'): Kernels {
+  if (backend === 'native') {
+    if (!nativeKernels) throw new UsageError('--backend native: the native addon is not built (install libopenblas-dev, then npm rebuild genphys)');
+    selected = nativeKernels;
+  } else if (backend === 'wasm' || backend === 'cpu') selected = jsKernels;
+  else selected = null;
+  return getKernels();
 }

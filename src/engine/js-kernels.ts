@@ -80,38 +80,6 @@ function bernoulliLayer(
   }
 }
 
-function spinLayer(
-  X: Float32Array,
-  W: Float32Array,
-  bias: Float32Array,
-  rows: number,
-  nIn: number,
-  nOut: number,
-  transW: boolean,
-  mean: Float32Array,
-  sample: Float32Array | null,
-  rng: Rng | null,
-  beta: number = 1,
-): void {
-  checkLen('bias', bias, nOut);
-  checkLen('mean', mean, rows * nOut);
-  if (sample) {
-    checkLen('sample', sample, rows * nOut);
-    assertShape(rng !== null, 'spinLayer needs an Rng when sampling');
-  }
-  gemm(false, transW, rows, nOut, nIn, 1, X, W, 0, mean);
-  for (let r = 0; r < rows; r++) {
-    const off = r * nOut;
-    for (let j = 0; j < nOut; j++) {
-      const a = mean[off + j]! + bias[j]!;
-      // P(s = +1) = σ(2βa); the mean is tanh(βa).
-      const p = 1 / (1 + Math.exp(-2 * beta * a));
-      mean[off + j] = Math.tanh(beta * a);
-      if (sample) sample[off + j] = (rng!.nextU32() >>> 8) * TWO_POW_M24 < Math.fround(p) ? 1 : -1;
-    }
-  }
-}
-
 function cdUpdate(
   W: Float32Array,
   bv: Float32Array,
@@ -170,7 +138,6 @@ export const jsKernels: Kernels = {
   threads: 1,
   gemm,
   bernoulliLayer,
-  spinLayer,
   cdUpdate,
   fillUniform,
 };

@@ -62,26 +62,6 @@ export interface Kernels {
   ): void;
 
   /**
-   * The same fused half-step for Ising spin units s ∈ {−1, +1}:
-   *   M = tanh(β·a),  S = +1 if u < σ(2β·a) else −1,  a = X·op(W) + bias,
-   * since P(s = +1 | a) = e^{βa} / (e^{βa} + e^{−βa}) = σ(2βa). `mean` receives M.
-   * Arguments and the order of uniforms are those of {@link Kernels.bernoulliLayer}.
-   */
-  spinLayer(
-    X: Float32Array,
-    W: Float32Array,
-    bias: Float32Array,
-    rows: number,
-    nIn: number,
-    nOut: number,
-    transW: boolean,
-    mean: Float32Array,
-    sample: Float32Array | null,
-    rng: Rng | null,
-    beta?: number,
-  ): void;
-
-  /**
    * Contrastive-divergence parameter update (Hinton, Neural Comput. 14:1771, 2002),
    * in place, with s = fround(lr) / rows:
    *   W  += s·(v0ᵀ·ph0 − vkᵀ·phk)   (W is nV×nH)

@@ -133,10 +133,6 @@ function makeKernels(a: NativeAddon): Kernels {
       const st = state(rng, sample, 'bernoulliLayer');
       shaped(() => a.unitLayer(0, X, W, bias, rows, nIn, nOut, transW, prob, sample, st, beta));
     },
-    spinLayer(X, W, bias, rows, nIn, nOut, transW, mean, sample, rng, beta = 1) {
-      const st = state(rng, sample, 'spinLayer');
-      shaped(() => a.unitLayer(1, X, W, bias, rows, nIn, nOut, transW, mean, sample, st, beta));
-    },
     cdUpdate(W, bv, bh, v0, ph0, vk, phk, rows, nV, nH, lr) {
       shaped(() => a.cdUpdate(W, bv, bh, v0, ph0, vk, phk, rows, nV, nH, lr));
     },

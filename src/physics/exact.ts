@@ -39,11 +39,22 @@ export function onsagerTc(J = 1): number {
   return (2 * J) / Math.log(1 + Math.SQRT2);
 }
 
+/** The error for a temperature so small that ln Z (≈ N·2J/T) exceeds the largest double. */
+function lnZOverflow(T: number): UsageError {
+  return new UsageError(`temperature ${T} is too small: ln Z overflows double precision`);
+}
+
+/** Throws the one-line {@link UsageError} for a temperature that is not finite and > 0. */
+function checkTemperature(T: number): void {
+  if (!(T > 0) || !Number.isFinite(T)) throw new UsageError(`temperature must be > 0 and finite, got ${T}`);
+}
+
 /**
  * Spontaneous magnetisation per site of the infinite square lattice,
  * (1 − sinh⁻⁴(2J/T))^{1/8} below T_c and 0 above (Yang, Phys. Rev. 85, 808 (1952)).
  */
 export function onsagerMagnetisation(T: number, J = 1): number {
+  checkTemperature(T);
   const x = 1 - Math.pow(Math.sinh((2 * J) / T), -4);
   return x > 0 ? Math.pow(x, 1 / 8) : 0;
 }
@@ -74,9 +85,11 @@ export function ellipticKE(k: number): { K: number; E: number } {
  * (Onsager 1944; as written in Huang, Statistical Mechanics, §15.3).
  */
 export function onsagerEnergy(T: number, J = 1): number {
+  checkTemperature(T);
   const K = J / T;
   const t = Math.tanh(2 * K);
-  const kap = (2 * Math.sinh(2 * K)) / Math.cosh(2 * K) ** 2;
+  // 2 sinh/cosh² written as 2 tanh/cosh, which tends to 0 instead of ∞/∞ at large K.
+  const kap = (2 * t) / Math.cosh(2 * K);
   const { K: K1 } = ellipticKE(Math.min(kap, 1 - 1e-16));
   return (-J / t) * (1 + (2 / Math.PI) * (2 * t * t - 1) * K1);
 }
@@ -87,11 +100,14 @@ export function onsagerEnergy(T: number, J = 1): number {
  * (Onsager 1944; Huang, Statistical Mechanics, §15.3). Diverges logarithmically at T_c.
  */
 export function onsagerSpecificHeat(T: number, J = 1): number {
+  checkTemperature(T);
   const K = J / T;
   const t = Math.tanh(2 * K);
-  const kap = (2 * Math.sinh(2 * K)) / Math.cosh(2 * K) ** 2;
+  const kap = (2 * t) / Math.cosh(2 * K);
   const { K: K1, E: E1 } = ellipticKE(Math.min(kap, 1 - 1e-16));
-  return (4 / Math.PI) * (K / t) ** 2 * (K1 - E1 - (1 - t * t) * (Math.PI / 2 + (2 * t * t - 1) * K1));
+  const bracket = K1 - E1 - (1 - t * t) * (Math.PI / 2 + (2 * t * t - 1) * K1);
+  // Deep in the ordered phase the bracket (≈ e^{−4K}) underflows to 0 while K² may overflow.
+  return bracket === 0 ? 0 : (4 / Math.PI) * (K / t) ** 2 * bracket;
 }
 
 // ---------------------------------------------------------------- Kaufman
@@ -193,15 +209,28 @@ function kaufmanDerivs(m: number, n: number, K: number): { logZ: number; d1: num
  * boundaries at h = 0 and temperature T (coupling J > 0): ln Z, and energy and
  * specific heat per site from the analytic first and second K-derivatives of
  * ln Z (no finite differences; accurate to ~1e-12 relative away from T_c and
- * ~1e-10 at T_c for L ≤ 256). Works for any m, n ≥ 2 (odd sizes included).
+ * ~1e-10 at T_c for L ≤ 256). Works for any m, n ≥ 2 (odd sizes included). Far
+ * below T_c, where the two ground states hold all the mass to double precision, it
+ * returns that limit (ln Z = ln 2 + 2NJ/T, e = −2J, C = 0) instead of overflowing.
+ * @throws UsageError for bad sizes, J ≤ 0, T not finite and > 0, or T so small that ln Z overflows
  */
 export function kaufman(m: number, n: number, T: number, J = 1): ExactThermo {
   if (!(Number.isInteger(m) && Number.isInteger(n) && m >= 2 && n >= 2)) throw new UsageError(`Kaufman: lattice sizes must be integers ≥ 2, got ${m}×${n}`);
-  if (!(T > 0) || !Number.isFinite(T)) throw new UsageError(`temperature must be > 0, got ${T}`);
+  checkTemperature(T);
   if (!(J > 0)) throw new UsageError(`Kaufman's formula here needs J > 0, got ${J}`);
   const K = J / T;
-  const { logZ, d1, d2 } = kaufmanDerivs(m, n, K);
   const N = m * n;
+  // Ground-state limit. A configuration is fixed up to a global flip by its set of broken bonds,
+  // and any excitation of the torus breaks b ≥ 2 of the 2N bonds, each costing e^{−2K}; so
+  // Z/(2e^{2NK}) − 1 ≤ (1 + x/2N)^{2N} − 1 − x ≤ x², x = 2N e^{−2K}. Once x² < 2⁻⁶⁰ the two
+  // ordered states hold all the mass to double precision: ln Z = ln 2 + 2NK, e = −2J, and
+  // C = 0 (the true C is below ~1e−15 there). The closed form overflows (sinh 2K) for K ≳ 355.
+  const x = 2 * N * Math.exp(-2 * K);
+  if (x * x < 2 ** -60) {
+    if (!Number.isFinite(2 * N * K)) throw lnZOverflow(T);
+    return { T, logZ: Math.LN2 + 2 * N * K, energy: -2 * J, specificHeat: 0 };
+  }
+  const { logZ, d1, d2 } = kaufmanDerivs(m, n, K);
   // K = βJ: ⟨E⟩ = −∂lnZ/∂β = −J·dlnZ/dK, C = β²∂²lnZ/∂β² = K²·d²lnZ/dK².
   return { T, logZ, energy: (-J * d1) / N, specificHeat: (K * K * d2) / N };
 }
@@ -260,7 +289,7 @@ export function enumerate(model: IsingModel): DensityOfStates {
  * χ = βN(⟨m²⟩ − ⟨|m|⟩²), which stays finite on a finite lattice at h = 0.
  */
 export function exactFromDos(dos: DensityOfStates, T: number): ExactThermo {
-  if (!(T > 0) || !Number.isFinite(T)) throw new UsageError(`temperature must be > 0, got ${T}`);
+  checkTemperature(T);
   const { model, bonds: B, counts } = dos;
   const { N, J, h } = model;
   const beta = 1 / T;
@@ -273,29 +302,35 @@ export function exactFromDos(dos: DensityOfStates, T: number): ExactThermo {
       maxLw = Math.max(maxLw, -beta * E);
     }
   }
-  let Z = 0, e1 = 0, e2 = 0, am = 0, m2 = 0, m4 = 0;
+  if (!Number.isFinite(maxLw)) throw lnZOverflow(T);
+  // Moments of βE are taken about its minimum (d = βE − min βE ≥ 0) and states whose weight
+  // underflows are skipped, so C stays finite at tiny T, where β² alone overflows.
+  let Z = 0, e1 = 0, d1 = 0, d2 = 0, am = 0, m2 = 0, m4 = 0;
   for (let bi = 0; bi <= 2 * B; bi++) {
     for (let mi = 0; mi <= N; mi++) {
       const c = counts[bi * (N + 1) + mi]!;
       if (c === 0) continue;
       const Mv = 2 * mi - N;
       const E = -J * (bi - B) - h * Mv;
-      const w = c * Math.exp(-beta * E - maxLw);
+      const d = beta * E + maxLw;
+      const w = c * Math.exp(-d);
+      if (w === 0) continue;
       const m = Mv / N;
       Z += w;
       e1 += w * E;
-      e2 += w * E * E;
+      d1 += w * d;
+      d2 += w * d * d;
       am += w * Math.abs(m);
       m2 += w * m * m;
       m4 += w * m ** 4;
     }
   }
-  e1 /= Z; e2 /= Z; am /= Z; m2 /= Z; m4 /= Z;
+  e1 /= Z; d1 /= Z; d2 /= Z; am /= Z; m2 /= Z; m4 /= Z;
   return {
     T,
     logZ: Math.log(Z) + maxLw,
     energy: e1 / N,
-    specificHeat: (beta * beta * (e2 - e1 * e1)) / N,
+    specificHeat: (d2 - d1 * d1) / N,
     absMagnetisation: am,
     m2,
     m4,
@@ -314,6 +349,7 @@ export function exactSquare(L: number, T: number, J = 1, h = 0): ExactThermo {
  * spins; configuration index c has spin i = +1 when bit i of c is set.
  */
 export function exactLogProbabilities(model: IsingModel, T: number): Float64Array {
+  checkTemperature(T);
   const { N, z, nbr, J, h } = model;
   if (N > MAX_ENUMERATION_SPINS) throw new UsageError(`enumeration needs N ≤ ${MAX_ENUMERATION_SPINS} spins, got ${N}`);
   const total = 2 ** N;
@@ -336,10 +372,13 @@ export function exactLogProbabilities(model: IsingModel, T: number): Float64Arra
     lp[c] = lw;
     if (lw > maxLw) maxLw = lw;
   }
+  if (!Number.isFinite(maxLw)) throw lnZOverflow(T);
   let Z = 0;
   for (let c = 0; c < total; c++) Z += Math.exp(lp[c]! - maxLw);
-  const logZ = Math.log(Z) + maxLw;
-  for (let c = 0; c < total; c++) lp[c]! -= logZ;
+  // (lw − max) − ln Σ e^{lw − max}: subtracting ln Z = ln Σ + max in one go would lose ln Σ
+  // against a huge max at tiny T.
+  const logSum = Math.log(Z);
+  for (let c = 0; c < total; c++) lp[c] = lp[c]! - maxLw - logSum;
   return lp;
 }
 

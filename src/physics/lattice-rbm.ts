@@ -176,25 +176,6 @@ export class LatticeSpinRBM extends BernoulliRBM {
   }
 }
 
-/**
- * The zero-bias ±1 RBM (a = b = 0) with an unconstrained weight matrix, so that its
- * marginal is exactly symmetric under v → −v, like the zero-field Ising model. Without
- * the constraint neither CD (whose chains never cross between the ±m modes) nor PCD
- * (whose persistent chains stick in one mode) sees the balance of the two ordered
- * phases below T_c, and learned biases drift to one side.
- */
-export class SymmetricSpinRBM extends LatticeSpinRBM {
-  /**
-   * @param nVisible - spins (L²)
-   * @param nHidden - hidden ±1 units
-   * @param rng - draws the initial weights N(0, initStd²)
-   * @param initStd - initial weight scale (default 0.1)
-   */
-  constructor(nVisible: number, nHidden: number, rng: Rng, initStd = 0.1) {
-    super({ nVisible, nHidden, initStd, spinFlipSymmetric: true }, rng);
-  }
-}
-
 registerModel('ebm', LATTICE_RBM_KIND, (c) => {
   const translations = translationsFromConfig(c.translations);
   const group = typeof c.translations === 'string' ? c.translations : undefined;

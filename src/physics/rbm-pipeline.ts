@@ -12,7 +12,7 @@
  * `freeEnergy`); this module only orchestrates and measures.
  */
 import { Rng, type RngState } from '../core/rng.js';
-export { LatticeSpinRBM, SymmetricSpinRBM } from './lattice-rbm.js';
+export { LatticeSpinRBM } from './lattice-rbm.js';
 import { UsageError } from '../core/errors.js';
 import { BernoulliRBM } from '../ebm/rbm.js';
 import { Trainer, type LrSchedule, type TrainMethod } from '../ebm/train.js';

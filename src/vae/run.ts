@@ -71,8 +71,8 @@ export interface TrainRunResult {
  * Check that a VAE run can start (or resume) in `dir` as asked, without writing.
  * @returns the stored config on resume, else null
  */
-export function checkVaeRun(opts: Pick<TrainRunOptions, 'dir' | 'resume' | 'force' | 'given'>): Readonly<Record<string, unknown>> | null {
-  const p = prepareRun({ dir: opts.dir, command: 'vae train', ...(opts.resume ? { resume: true } : {}), ...(opts.force ? { force: true } : {}) });
+export function checkVaeRun(opts: Pick<TrainRunOptions, 'dir' | 'resume' | 'force' | 'given' | 'command'>): Readonly<Record<string, unknown>> | null {
+  const p = prepareRun({ dir: opts.dir, command: opts.command ?? 'vae train', ...(opts.resume ? { resume: true } : {}), ...(opts.force ? { force: true } : {}) });
   const { ['--epochs']: _epochs, ...fixed } = opts.given ?? {};
   if (p.stored) checkResumeFlags(opts.dir, p.stored, fixed);
   return p.stored;
@@ -129,7 +129,9 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
     trainer = new VaeTrainer(model, tc, rng.split(2));
   }
   const cfg = trainer.cfg;
-  const config = stored ? { ...stored, train: { ...(stored.train as object), epochs } } : opts.config;
+  const config = stored
+    ? { ...stored, train: { ...(stored.train as object), epochs } }
+    : { ...opts.config, command: opts.command ?? 'vae train', seed: opts.seed, preset: opts.preset, model: opts.model, train: opts.train };
   const run = prepared.commit(config, trainer.epoch);
   if (restart) run.truncateMetrics(0);
   const history = run.readMetrics() as unknown as EpochMetrics[];
