@@ -10,7 +10,7 @@ import { softplus } from './rbm.js';
 
 function rowsOf(model: EnergyModel, data: Float32Array): number {
   const rows = data.length / model.nVisible;
-  if (!Number.isInteger(rows) || rows < 1) throw new ShapeError(`data has ${data.length} entries, not a positive multiple of ${model.nVisible}`);
+  if (!Number.isInteger(rows) || rows < 1) throw new ShapeError(`data has ${data.length} values, not whole rows of the model's ${model.nVisible} visible units (rows × ${model.nVisible})`);
   return rows;
 }
 

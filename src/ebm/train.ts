@@ -392,7 +392,7 @@ export class Trainer {
     const nv = m.nVisible;
     const nh = m.nHidden;
     const rows = batch.length / nv;
-    if (!Number.isInteger(rows) || rows < 1) throw new ShapeError(`batch has ${batch.length} entries, not a positive multiple of ${nv}`);
+    if (!Number.isInteger(rows) || rows < 1) throw new ShapeError(`batch has ${batch.length} values, not whole rows of the model's ${nv} visible units (rows × ${nv})`);
     if (o.centering && !this.mu) this.initOffsets(batch);
     for (const p of m.trainable) this.grads[p]!.fill(0);
     // Positive phase (mean-field hiddens: Rao–Blackwellised).
@@ -505,7 +505,7 @@ export class Trainer {
     const o = this.options;
     const nv = m.nVisible;
     const rows = data.length / nv;
-    if (!Number.isInteger(rows) || rows < 1) throw new ShapeError(`data has ${data.length} entries, not a positive multiple of ${nv}`);
+    if (!Number.isInteger(rows) || rows < 1) throw new ShapeError(`training data has ${data.length} values, not whole rows of the model's ${nv} visible units (rows × ${nv})`);
     if (this.step === 0 && this.batchInEpoch === 0 && o.initVisibleBias) m.initVisibleBiasFromData(data);
     if (o.centering && !this.mu) this.initOffsets(data);
     const bs = Math.min(o.batchSize, rows);
