@@ -261,3 +261,19 @@ describe('run directories and paths', () => {
     expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });
+
+describe('Gaussian–Bernoulli RBM data units', () => {
+  it('every split is standardised with the training set statistics, stored in config.json', async () => {
+    const d = fresh('gauss');
+    const r = await trainRbmRun(rbmBase(d, { data: { spec: 'bars-and-stripes:3', binarize: 'none' }, visible: 'gaussian', train: { method: 'cd', batchSize: 2, learningRate: 0.01 }, epochs: 1, exactEvery: 0 }));
+    const cfg = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')) as { standardization: { mean: number[]; std: number[] } };
+    // The statistics of pixel 0 over the 14 bars-and-stripes:3 patterns, recomputed here from the patterns.
+    const pats = (await import('../src/ebm/bars-and-stripes.js')).barsAndStripesPatterns(3);
+    const n = pats.length / 9;
+    const mean0 = Array.from({ length: n }, (_, i) => pats[i * 9]!).reduce((a, b) => a + b, 0) / n;
+    const var0 = Array.from({ length: n }, (_, i) => (pats[i * 9]! - mean0) ** 2).reduce((a, b) => a + b, 0) / (n - 1);
+    expect(cfg.standardization.mean[0]).toBeCloseTo(mean0, 12);
+    expect(cfg.standardization.std[0]).toBeCloseTo(Math.sqrt(var0), 12);
+    expect(r.config.standardization).toEqual(cfg.standardization);
+  });
+});

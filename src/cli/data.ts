@@ -2,7 +2,7 @@
  * `genphys data list|show|fetch`: where datasets are found, what a split holds
  * (shape, value range, label histogram, an image grid), and the MNIST download.
  */
-import { checkOutputDir } from '../run/paths.js';
+import { checkOutputDir, checkOutputFile } from '../run/paths.js';
 import { Argument, Option, type Command } from 'commander';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
@@ -48,6 +48,9 @@ export function register(program: Command): void {
       const g = globals(cmd);
       const dataDir = deprecated(o.dataDir, o.dir, '--dir', '--data-dir');
       const opts = { ...o, ...(dataDir !== undefined ? { dir: dataDir } : {}) };
+      // The grid's path is checked before anything is loaded or printed.
+      const path = opts.grid ?? join(g.out ?? '.', `${name}-${opts.split}-grid.png`);
+      checkOutputFile(path, opts.grid !== undefined ? '--grid' : '--out');
       const t0 = performance.now();
       const ds = loadImageDataset(name, opts.split, opts.dir !== undefined ? { dir: opts.dir } : {});
       const ms = performance.now() - t0;
@@ -81,7 +84,6 @@ export function register(program: Command): void {
         print('no images, no grid written');
         return;
       }
-      const path = opts.grid ?? join(g.out ?? '.', `${name}-${opts.split}-grid.png`);
       const size = writeImageGrid(path, ds.pixels, shown, ds.rows, ds.cols, { cols: 8, pad: 2, scale: 2 });
       print(`wrote grid of the first ${shown} images: ${path} (${size.width}×${size.height} px)`);
     });
