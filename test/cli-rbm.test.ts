@@ -76,7 +76,7 @@ describe('genphys rbm', () => {
     const text = join(root, 'samples.txt');
     for (const sampler of ['gibbs', 'mh', 'pt']) {
       const out = captureStdout();
-      const code = await main(['--quiet', 'rbm', 'sample', run, '--chains', '16', '--steps', '50', '--sampler', sampler, '--grid', grid, '--text', text]);
+      const code = await main(['--quiet', 'rbm', 'sample', run, '--chains', '16', '--burn-in', '50', '--sampler', sampler, '--grid', grid, '--text', text]);
       out.restore();
       expect(code).toBe(0);
       expect(readFileSync(grid).subarray(1, 4).toString()).toBe('PNG');
@@ -129,7 +129,7 @@ describe('genphys rbm', () => {
     const { model } = loadModel(dir);
     expect(model.visibleUnits).toBe('pm1');
     const text = join(root, 'spin-samples.txt');
-    expect(await main(['--quiet', 'rbm', 'sample', dir, '--chains', '10', '--steps', '20', '--text', text])).toBe(0);
+    expect(await main(['--quiet', 'rbm', 'sample', dir, '--chains', '10', '--burn-in', '20', '--text', text])).toBe(0);
     const back = readSpinText(text);
     expect(back.convention).toBe('pm1');
     expect(back.n).toBe(10);

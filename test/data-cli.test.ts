@@ -59,7 +59,7 @@ describe('genphys data show', () => {
 
   it.skipIf(!haveShared)('mnist --split test --dir …: default grid path under --out', async () => {
     const out = join(tmp, 'out-mnist');
-    const r = await run(['--out', out, 'data', 'show', 'mnist', '--split', 'test', '--dir', SHARED_MNIST]);
+    const r = await run(['--out', out, 'data', 'show', 'mnist', '--split', 'test', '--data-dir', SHARED_MNIST]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('10000×28×28');
     expect(r.out).toMatch(/^ {2}1 1\s+1135\s+11\.35%$/m);
@@ -83,10 +83,18 @@ describe('genphys data show', () => {
   });
 
   it('a missing directory: exit 1 and a one-line hint', async () => {
-    const r = await run(['data', 'show', 'fashion-mnist', '--dir', join(tmp, 'nowhere')]);
+    const r = await run(['data', 'show', 'fashion-mnist', '--data-dir', join(tmp, 'nowhere')]);
     expect(r.code).toBe(1);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toContain('apt-get install dataset-fashion-mnist');
+  });
+
+  it('the old --dir spelling still works, with a one-line note naming --data-dir', async () => {
+    const r = await run(['data', 'show', 'fashion-mnist', '--dir', join(tmp, 'nowhere')]);
+    expect(r.code).toBe(1);
+    const lines = r.err.trim().split('\n');
+    expect(lines[0]).toBe('genphys: note: --dir is deprecated here; use --data-dir');
+    expect(lines).toHaveLength(2);
   });
 
   it('usage errors exit 2: unknown dataset, bad split, unknown flag', async () => {
@@ -125,14 +133,14 @@ describe('genphys data list / fetch / help', () => {
     const a = await run(['data', 'fetch', 'fashion-mnist']);
     expect(a.code).toBe(2);
     expect(a.err).toContain('apt-get install dataset-fashion-mnist');
-    const b = await run(['data', 'fetch', 'mnist', '--dir', join(tmp, 'x'), '--mirror', 'ftp://example']);
+    const b = await run(['data', 'fetch', 'mnist', '--data-dir', join(tmp, 'x'), '--mirror', 'ftp://example']);
     expect(b.code).toBe(2);
     expect(b.err).toContain('--mirror');
   });
 
   it('fetch from a mirror that answers 404: exit 1, URL in the message, empty cache', async () => {
     const dir = join(tmp, 'fetch-cache');
-    const r = await run(['--quiet', 'data', 'fetch', 'mnist', '--dir', dir, '--mirror', `${base}/m/`]);
+    const r = await run(['--quiet', 'data', 'fetch', 'mnist', '--data-dir', dir, '--mirror', `${base}/m/`]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`${base}/m/train-images-idx3-ubyte.gz: HTTP 404`);
     expect(readdirSync(dir)).toEqual([]);

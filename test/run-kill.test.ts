@@ -115,7 +115,7 @@ describe('SIGKILL during training, then resume', () => {
     const data = join(root, 'ising-data');
     const mk = spawnSync(process.execPath, [BIN, 'ising', 'sample', '--L', '6', '--temps', '2.0,3.0', '--n', '400', '--chains', '2', '--burn-in', '50', '--sweeps-between', '2', '--workers', '0', '--quiet', '--out', data], { encoding: 'utf8' });
     expect(mk.status, mk.stderr).toBe(0);
-    const flags = ['vae', 'train', '--preset', 'ising-mlp', '--data', 'ising', '--data-dir', data, '--epochs', '60', '--batch', '16', '--backend', 'cpu', '--seed', '3', '--quiet'];
+    const flags = ['vae', 'train', '--preset', 'ising-mlp', '--data', `ising:${data}`, '--epochs', '60', '--batch', '16', '--backend', 'cpu', '--seed', '3', '--quiet'];
     const straight = join(root, 'vae-straight');
     const t0 = performance.now();
     const s = spawnSync(process.execPath, [BIN, ...flags, '--out', straight], { encoding: 'utf8' });

@@ -4,8 +4,7 @@
  * browser or canvas is needed. The `…Spec` builders return the Vega-Lite spec itself,
  * for callers (a browser page, a notebook) that render it elsewhere.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { ShapeError } from '../core/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 
@@ -302,6 +301,8 @@ export function facetLinePlotSpec(opts: FacetLinePlotOptions): TopLevelSpec {
  * Text widths are estimated, since there is no canvas to measure fonts.
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  // vega and vega-lite take ~0.3 s to import: loaded on the first plot, not at start-up.
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const vg = compile(spec).spec;
   const view = new vega.View(vega.parse(vg), { renderer: 'none' });
   try {
