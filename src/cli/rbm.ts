@@ -9,7 +9,6 @@ import { InterruptedError, UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { writeSpinText } from '../data/index.js';
 import { getKernels } from '../engine/index.js';
-import { writeJsonAtomic } from '../io/atomic.js';
 import {
   ais,
   enumerableLayer,
@@ -30,7 +29,7 @@ import type { Binarization } from '../ebm/data.js';
 import { writeImageGrid } from '../viz/index.js';
 import { choiceArg, deprecated, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
 import { catchInterrupts } from '../run/signals.js';
-import { readRunConfig } from '../run/run-dir.js';
+import { readRunConfig, recordEvaluation } from '../run/run-dir.js';
 import { checkOutputFile } from '../run/paths.js';
 import { loadRunData, prepareRows, trainRbmRun, type Standardization, type VisibleUnits } from '../ebm/run.js';
 import '../physics/lattice-rbm.js';
@@ -246,10 +245,12 @@ async function evaluate(dir: string, flags: EvalFlags, cmd: Command): Promise<vo
     const hid = hiddenAis(model, rng, { betas: flags.betas, runs: flags.runs });
     Object.assign(result, { hiddenAisLogZ: hid.logZ, hiddenAisStdErr: hid.stdErr, hiddenAisTestLL: logLikelihood(model, testX, hid.logZ) });
   }
-  writeJsonAtomic(join(dir, 'eval.json'), result);
+  const method = [doExact ? 'exact' : null, flags.ais ? (flags.reverse ? 'ais+reverse' : 'ais') : null, flags.hiddenAis ? 'hidden-ais' : null].filter(Boolean).join('+') || 'none';
+  const key = recordEvaluation(dir, { method, ...(flags.ais || flags.hiddenAis ? { betas: flags.betas, runs: flags.runs, seed: g.seed } : {}), ...result });
   if (g.quiet) return;
   const { distribution, ...rest } = result;
   log(JSON.stringify(rest, null, 2));
+  log(`recorded in ${join(dir, 'eval.json')} as '${key}' (earlier evaluations kept)`);
   if (Array.isArray(distribution)) {
     log(`most probable visible states (exact, top ${distribution.length}):`);
     for (const d of distribution as Array<{ state: string; p: number }>) log(`  ${d.state}  ${d.p.toExponential(4)}`);

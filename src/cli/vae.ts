@@ -24,6 +24,7 @@ import { ACTIVATIONS, Vae, validateConfig, type Activation, type VaeConfig } fro
 import { interpolation, latentGrid, latentMeans, priorSamples, reconstructions } from '../vae/plots.js';
 import { PRESET_NAMES, getPreset, type Binarize, type TrainConfig } from '../vae/presets.js';
 import { RUN_FILES, checkVaeRun, trainRun } from '../vae/run.js';
+import { recordEvaluation } from '../run/run-dir.js';
 import { prepareData, validateData, type VaeData } from '../vae/train.js';
 import { choiceArg, deprecated, floatArg, givenFlags, globals, intArg, logger, progress, runRenderer } from './common.js';
 import { parseDataSpec } from '../data/spec.js';
@@ -305,8 +306,8 @@ export function register(program: Command): void {
           },
         });
         bar.stop();
-        const out = { checkpoint: o.checkpoint, data: data.name, n: data.n, k: o.iwae, elbo: r.elbo, iwae: r.iwae, nll: r.nll, units: 'nats per example' };
-        writeJsonAtomic(join(g.out ?? run, 'eval.json'), out);
+        const out = { method: 'iwae', checkpoint: o.checkpoint, data: data.name, n: data.n, k: o.iwae, seed: g.seed, elbo: r.elbo, iwae: r.iwae, nll: r.nll, units: 'nats per example' };
+        recordEvaluation(g.out ?? run, out);
         log(`test ELBO ${r.elbo.toFixed(3)}  IWAE-${o.iwae} ${r.iwae.toFixed(3)}  → NLL ${r.nll.toFixed(3)} nats (${data.n} examples)`);
       } finally {
         model.dispose();

@@ -10,3 +10,4 @@ export * from './run-dir.js';
 export * from './paths.js';
 export * from './signals.js';
 export * from './resources.js';
+export * from './summary.js';

@@ -168,3 +168,36 @@ export class RunDir {
     writeFileAtomic(p, keep.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 }
+
+/**
+ * Add an evaluation to `<dir>/eval.json` under `<method> <ISO date>`, keeping every earlier
+ * one (an AIS result is never wiped by a later exact or IWAE evaluation).
+ * @param result - must name its `method`; JSON-serialisable
+ * @returns the key used
+ * @throws RunError when an existing eval.json is not an object of evaluations
+ */
+export function recordEvaluation(dir: string, result: Readonly<Record<string, unknown>> & { readonly method: string }, date = new Date()): string {
+  const p = join(dir, 'eval.json');
+  let doc: Record<string, unknown> = {};
+  if (existsSync(p)) {
+    try {
+      const d = JSON.parse(readFileSync(p, 'utf8')) as unknown;
+      if (d === null || typeof d !== 'object' || Array.isArray(d)) throw new Error('not an object');
+      doc = d as Record<string, unknown>;
+    } catch (err) {
+      throw new RunError(`${p}: not a JSON object of earlier evaluations (${(err as Error).message.split('\n')[0]}); move it aside to start a new one`);
+    }
+  }
+  let key = `${result.method} ${date.toISOString()}`;
+  for (let k = 2; Object.prototype.hasOwnProperty.call(doc, key); k++) key = `${result.method} ${date.toISOString()} #${k}`;
+  writeJsonAtomic(p, { ...doc, [key]: { ...result, date: date.toISOString() } });
+  return key;
+}
+
+/** The evaluations stored in `<dir>/eval.json`, oldest first (empty when there are none). */
+export function readEvaluations(dir: string): Array<{ key: string; result: Record<string, unknown> }> {
+  const p = join(dir, 'eval.json');
+  if (!existsSync(p)) return [];
+  const d = JSON.parse(readFileSync(p, 'utf8')) as Record<string, Record<string, unknown>>;
+  return Object.entries(d).map(([key, result]) => ({ key, result }));
+}
