@@ -166,11 +166,13 @@ const SUBPATHS: readonly { spec: string; names: string[]; tfjs: boolean | null }
   { spec: 'genphys/io', names: ['encodeSafetensors', 'decodeSafetensors'], tfjs: false },
   { spec: 'genphys/data', names: ['parseIdx', 'encodeIdx', 'binarizeStatic'], tfjs: false },
   { spec: 'genphys/metrics', names: ['mmd2Unbiased', 'kid', 'frechetDistance'], tfjs: false },
+  { spec: 'genphys/run', names: ['runTraining', 'prepareRun', 'registerModel'], tfjs: false },
+  { spec: 'genphys/sweep', names: ['parseSweepSpec', 'expandSweep', 'jobId'], tfjs: false },
+  { spec: 'genphys/metrics/classifier', names: ['loadFeatureClassifier', 'LeNet'], tfjs: true },
   // The two that do load tfjs are the detector's positive controls.
   { spec: 'genphys/vae', names: ['DiagonalNormal', 'bernoulliLogProb'], tfjs: true },
-  // Being written now: only that they import (they build tfjs models, so tfjs may load).
-  { spec: 'genphys/gan', names: [], tfjs: null },
-  { spec: 'genphys/diffusion', names: [], tfjs: null },
+  { spec: 'genphys/gan', names: ['Gan', 'GanTrainer', 'gradientPenalty'], tfjs: true },
+  { spec: 'genphys/diffusion', names: ['NoiseSchedule', 'GaussianDiffusion', 'Unet'], tfjs: true },
   { spec: 'genphys', names: ['Rng', 'VERSION', 'physics', 'ebm', 'vae', 'io', 'data', 'engine'], tfjs: true },
 ];
 
@@ -228,7 +230,7 @@ describe('the packed tarball, installed into an empty project', () => {
   it('holds dist with types, the native sources, binding.gyp and the install scripts, and nothing else', () => {
     const files = packed!.files.map((f) => f.path).sort();
     const top = [...new Set(files.map((f) => f.split('/')[0]!))].sort();
-    expect(top).toEqual(['README.md', 'binding.gyp', 'dist', 'native', 'package.json', 'scripts']);
+    expect(top).toEqual(['README.md', 'binding.gyp', 'dist', 'models', 'native', 'package.json', 'scripts']);
     expect(files.filter((f) => f.startsWith('scripts/'))).toEqual(['scripts/build-native.mjs', 'scripts/openblas.mjs']);
     expect(files.filter((f) => f.startsWith('native/'))).toEqual(['native/compute.cc', 'native/compute.h', 'native/genphys_native.cc']);
     expect(files).toContain('dist/cli/bin.js');

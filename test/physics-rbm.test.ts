@@ -208,11 +208,11 @@ describe('CLI: ising rbm and demo', () => {
   it('ising rbm trains on a saved dataset; a bad --data path is a one-line error', async () => {
     const ds = join(tmp, 'ds');
     expect((await run(['--quiet', '--out', ds, 'ising', 'sample', '--L', '4', '--temps', '2.5', '--n', '100', '--workers', '0'])).code).toBe(0);
-    const r = await run(['--quiet', '--out', join(tmp, 'rbm'), 'ising', 'rbm', '--data', ds, '--epochs', '2', '--hidden', '16', '--rbm-steps', '50', '--rbm-burn-in', '10']);
+    const r = await run(['--quiet', '--out', join(tmp, 'rbm'), 'ising', 'rbm', '--data', `ising:${ds}`, '--epochs', '2', '--hidden', '16', '--rbm-steps', '50', '--rbm-burn-in', '10']);
     expect(r.code).toBe(0);
     expect(existsSync(join(tmp, 'rbm', 'comparison.csv'))).toBe(true);
     // --biases trains the biased (not spin-flip-symmetric) RBM: a different model, so different numbers.
-    const rb = await run(['--quiet', '--out', join(tmp, 'rbm-b'), 'ising', 'rbm', '--data', ds, '--epochs', '2', '--hidden', '16', '--rbm-steps', '50', '--rbm-burn-in', '10', '--biases']);
+    const rb = await run(['--quiet', '--out', join(tmp, 'rbm-b'), 'ising', 'rbm', '--data', `ising:${ds}`, '--epochs', '2', '--hidden', '16', '--rbm-steps', '50', '--rbm-burn-in', '10', '--biases']);
     expect(rb.code).toBe(0);
     expect(JSON.parse(readFileSync(join(tmp, 'rbm-b', 'config.json'), 'utf8')).biases).toBe(true);
     // The default RBM keeps a = b = 0 exactly, so F(v) = F(−v); the --biases one has learnt non-zero biases
@@ -228,12 +228,12 @@ describe('CLI: ising rbm and demo', () => {
     const fb = biased.freeEnergy(vs), fbf = biased.freeEnergy(flipped);
     expect(Math.max(...Array.from(fb, (x, i) => Math.abs(x - fbf[i]!)))).toBeGreaterThan(1e-3);
     // A free weight matrix takes any hidden count; tied weights need a multiple of L².
-    const free = await run(['--quiet', '--out', join(tmp, 'rbm-free'), 'ising', 'rbm', '--data', ds, '--epochs', '2', '--hidden', '4', '--rbm-steps', '50', '--rbm-burn-in', '10', '--no-translation-invariant', '--average', '0']);
+    const free = await run(['--quiet', '--out', join(tmp, 'rbm-free'), 'ising', 'rbm', '--data', `ising:${ds}`, '--epochs', '2', '--hidden', '4', '--rbm-steps', '50', '--rbm-burn-in', '10', '--no-translation-invariant', '--average', '0']);
     expect(free.code).toBe(0);
     const cfg = JSON.parse(readFileSync(join(tmp, 'rbm-free', 'config.json'), 'utf8'));
     expect([cfg.translationInvariant, cfg.average]).toEqual([false, 0]);
     const tiedOut = join(tmp, 'rbm-tied');
-    const tied = await run(['--quiet', '--out', tiedOut, 'ising', 'rbm', '--data', ds, '--hidden', '20']);
+    const tied = await run(['--quiet', '--out', tiedOut, 'ising', 'rbm', '--data', `ising:${ds}`, '--hidden', '20']);
     expect(tied.code).toBe(2); // UsageError
     expect(tied.err.trim().split('\n')).toHaveLength(1);
     expect(tied.err).toMatch(/--hidden: translation-invariant weights need a multiple of L² = 16 hidden units, got 20/);
@@ -246,18 +246,18 @@ describe('CLI: ising rbm and demo', () => {
     expect(set!.mc).toEqual(loaded.manifest.temperatures[0]!.observables);
     expect(datasetTrainingSets(loaded, 1000)[0]!.spins).toBe(all);
     // A saved RBM cannot be resumed by `rbm train`.
-    const sub = await run(['--out', join(tmp, 'rbm-sub'), 'ising', 'rbm', '--data', ds, '--n', '40', '--epochs', '1', '--rbm-steps', '10', '--rbm-burn-in', '1']);
+    const sub = await run(['--out', join(tmp, 'rbm-sub'), 'ising', 'rbm', '--data', `ising:${ds}`, '--n', '40', '--epochs', '1', '--rbm-steps', '10', '--rbm-burn-in', '1']);
     expect(sub.code).toBe(0);
-    const big = await run(['--out', join(tmp, 'rbm-big'), 'ising', 'rbm', '--data', ds, '--n', '500', '--epochs', '1', '--rbm-steps', '10', '--rbm-burn-in', '1']);
+    const big = await run(['--out', join(tmp, 'rbm-big'), 'ising', 'rbm', '--data', `ising:${ds}`, '--n', '500', '--epochs', '1', '--rbm-steps', '10', '--rbm-burn-in', '1']);
     expect(big.out).toContain('--n 500: ' + ds + ' holds fewer at T = 2.5000 (100); training on all of those');
     const resume = await run(['--quiet', '--out', join(tmp, 'rbm-sub', 'rbm', 'T2.5000'), 'rbm', 'train', '--data', `spins:${join(ds, 'ising-L4-T2.5000.npy')}`, '--resume']);
     expect(resume.code).toBe(2);
     expect(resume.err.trim().split('\n')).toHaveLength(1);
     expect(resume.err).toMatch(/--resume: .* is a 'ising rbm' run, not 'rbm train'/);
-    const avg = await run(['--quiet', '--out', join(tmp, 'rbm-avg'), 'ising', 'rbm', '--data', ds, '--average', '1.5']);
+    const avg = await run(['--quiet', '--out', join(tmp, 'rbm-avg'), 'ising', 'rbm', '--data', `ising:${ds}`, '--average', '1.5']);
     expect(avg.code).not.toBe(0);
     expect(avg.err).toMatch(/--average/);
-    const bad = await run(['--quiet', 'ising', 'rbm', '--data', join(tmp, 'nope')]);
+    const bad = await run(['--quiet', 'ising', 'rbm', '--data', `ising:${join(tmp, 'nope')}`]);
     expect(bad.code).toBe(1);
     expect(bad.err.trim().split('\n')).toHaveLength(1);
     expect(bad.err).toMatch(/manifest.json: missing/);

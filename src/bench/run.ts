@@ -6,7 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { initBackend, type BackendInfo, type BackendName } from '../engine/backend.js';
 import type { Kernels } from '../engine/kernels.js';
-import { rbmCd1Kernels, rbmCd1Tf, sgemm512, vaeConvKeras, vaeMlp, type PreparedWorkload, type WorkloadName } from './workloads.js';
+import { jsKernels } from '../engine/js-kernels.js';
+import { ddpmUnet32, ganDcganKeras, rbmCd1Trainer, sgemm512, vaeConvKeras, vaeMlp, type PreparedWorkload, type WorkloadName } from './workloads.js';
 
 /** One benchmark result (the JSON line format shared with the peer script). */
 export interface BenchResult {
@@ -63,17 +64,15 @@ async function nativeKernelsOrNull(): Promise<Kernels | null> {
 }
 
 /**
- * Build a workload for the active backend. The RBM step uses the native
- * addon's fused kernels on 'native' and tfjs ops elsewhere.
+ * Build a workload for the active backend. The RBM step is the trainer's, on the native
+ * kernels for 'native' and the TypeScript kernels elsewhere.
  */
 export async function prepare(workload: WorkloadName, backend: BackendName, seed: number): Promise<PreparedWorkload> {
   switch (workload) {
     case 'rbm-cd1-784x500-b128': {
-      if (backend === 'native') {
-        const k = await nativeKernelsOrNull();
-        if (k) return rbmCd1Kernels(k, seed);
-      }
-      return rbmCd1Tf(seed);
+      // The trainer runs on the dense kernels, not tfjs: native where built, else TypeScript.
+      const k = backend === 'native' ? await nativeKernelsOrNull() : null;
+      return rbmCd1Trainer(k ?? jsKernels, seed);
     }
     case 'vae-mlp-784-400-20-b128':
       return vaeMlp(seed);
@@ -81,6 +80,10 @@ export async function prepare(workload: WorkloadName, backend: BackendName, seed
       return vaeConvKeras(seed);
     case 'sgemm-512':
       return sgemm512(seed);
+    case 'gan-dcgan-keras-b64':
+      return ganDcganKeras(seed);
+    case 'ddpm-unet32-b64':
+      return ddpmUnet32(seed);
   }
 }
 

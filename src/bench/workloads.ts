@@ -4,7 +4,7 @@
  *
  * - `rbm-cd1-784x500-b128`: one CD-1 update of a 784×500 Bernoulli RBM, batch 128,
  *   learning rate 0.01 (Hinton 2002, "Training products of experts by minimizing
- *   contrastive divergence").
+ *   contrastive divergence"), through the trainer's own step.
  * - `vae-mlp-784-400-20-b128`: one Adam step (lr 1e-3) of the PyTorch-examples VAE
  *   784-400-(20,20)-400-784, Bernoulli decoder, loss (BCE-with-logits sum + KL)/B
  *   (Kingma & Welling 2014, eq. 10).
@@ -18,10 +18,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng.js';
 import type { Kernels } from '../engine/kernels.js';
+import { BernoulliRBM } from '../ebm/rbm.js';
+import { Trainer } from '../ebm/train.js';
 import { NativeAdamOptimizer, adamOptimizer } from '../engine/native-backend.js';
+import { GaussianDiffusion, randomTimesteps } from '../diffusion/process.js';
+import { NoiseSchedule } from '../diffusion/schedule.js';
+import { Unet, unetPreset } from '../diffusion/unet.js';
 
 /** Workload names, in the peer's order. */
-export const WORKLOADS = ['rbm-cd1-784x500-b128', 'vae-mlp-784-400-20-b128', 'vae-conv-keras-b128', 'sgemm-512'] as const;
+export const WORKLOADS = ['rbm-cd1-784x500-b128', 'vae-mlp-784-400-20-b128', 'vae-conv-keras-b128', 'sgemm-512', 'gan-dcgan-keras-b64', 'ddpm-unet32-b64'] as const;
 
 /** One of {@link WORKLOADS}. */
 export type WorkloadName = (typeof WORKLOADS)[number];
@@ -50,75 +55,27 @@ export function binaryImages(n: number, p: number, rng: Rng): Float32Array {
 
 const B = 128;
 
-/** CD-1 on fused dense kernels (typed arrays): three Bernoulli half-steps and one fused update. */
-export function rbmCd1Kernels(k: Kernels, seed: number): PreparedWorkload {
+/**
+ * CD-1 as `genphys rbm train --method cd` runs it: one `Trainer.partialFit` of a 784×500
+ * Bernoulli RBM on the given dense kernels — positive phase, the reconstruction monitor,
+ * the k = 1 Gibbs chain, the negative statistics and the SGD update — so the number the
+ * bench prints is the trainer's own step.
+ */
+export function rbmCd1Trainer(k: Kernels, seed: number): PreparedWorkload {
   const nv = 784;
   const nh = 500;
-  const lr = 0.01;
   const rng = new Rng(seed);
   const v0 = binaryImages(B * nv, 0.3, rng);
-  const W = new Float32Array(nv * nh);
-  rng.fillNormal(W);
-  for (let i = 0; i < W.length; i++) W[i]! *= 0.01;
-  const bv = new Float32Array(nv);
-  const bh = new Float32Array(nh);
-  const ph0 = new Float32Array(B * nh);
-  const h0 = new Float32Array(B * nh);
-  const pv1 = new Float32Array(B * nv);
-  const v1 = new Float32Array(B * nv);
-  const ph1 = new Float32Array(B * nh);
+  const model = new BernoulliRBM({ nVisible: nv, nHidden: nh, units: '01', initStd: 0.01 }, rng.split(1), k);
+  const trainer = new Trainer(model, { method: 'cd', k: 1, batchSize: B, learningRate: 0.01, initVisibleBias: false }, rng.split(2));
+  const p = model.params;
   return {
-    impl: `${k.name} kernels (3 × bernoulliLayer + cdUpdate)`,
+    impl: `${k.name} kernels (Trainer.partialFit: CD-1 with the reconstruction monitor)`,
     step() {
-      k.bernoulliLayer(v0, W, bh, B, nv, nh, false, ph0, h0, rng);
-      k.bernoulliLayer(h0, W, bv, B, nh, nv, true, pv1, v1, rng);
-      k.bernoulliLayer(v1, W, bh, B, nv, nh, false, ph1, null, null);
-      k.cdUpdate(W, bv, bh, v0, ph0, v1, ph1, B, nv, nh, lr);
+      trainer.partialFit(v0);
     },
-    params: () => [W.slice(), bv.slice(), bh.slice()],
+    params: () => [p.W!.slice(), p.a!.slice(), p.b!.slice()],
     dispose() {},
-  };
-}
-
-/** CD-1 expressed with tfjs ops on the active backend (matMul + bias + sigmoid, uniforms from our Rng). */
-export function rbmCd1Tf(seed: number): PreparedWorkload {
-  const nv = 784;
-  const nh = 500;
-  const lr = 0.01;
-  const rng = new Rng(seed);
-  const v0 = tf.tensor2d(binaryImages(B * nv, 0.3, rng), [B, nv]);
-  const w0 = new Float32Array(nv * nh);
-  rng.fillNormal(w0);
-  for (let i = 0; i < w0.length; i++) w0[i]! *= 0.01;
-  const W = tf.variable(tf.tensor2d(w0, [nv, nh]));
-  const bv = tf.variable(tf.zeros([nv]));
-  const bh = tf.variable(tf.zeros([nh]));
-  const u1 = new Float32Array(B * nh);
-  const u2 = new Float32Array(B * nv);
-  return {
-    impl: 'tfjs ops (matMul+sigmoid, uniforms from Rng)',
-    step() {
-      rng.fillUniform(u1);
-      rng.fillUniform(u2);
-      tf.tidy(() => {
-        const ph0 = tf.fused.matMul({ a: v0, b: W, bias: bh, activation: 'sigmoid' });
-        const h0 = tf.cast(tf.less(tf.tensor2d(u1, [B, nh]), ph0), 'float32');
-        // h0·Wᵀ unfused: the engine then picks the cheaper transpose (h0 is smaller than W).
-        const pv1 = tf.sigmoid(tf.add(tf.matMul(h0, W, false, true), bv));
-        const v1 = tf.cast(tf.less(tf.tensor2d(u2, [B, nv]), pv1), 'float32');
-        const ph1 = tf.fused.matMul({ a: v1, b: W, bias: bh, activation: 'sigmoid' });
-        // v0ᵀ·ph0 − v1ᵀ·ph1 as one product of stacked batches.
-        const dW = tf.matMul(tf.concat([v0, v1], 0), tf.concat([ph0, tf.neg(ph1)], 0), true, false);
-        W.assign(tf.add(W, tf.mul(dW, lr / B)));
-        bv.assign(tf.add(bv, tf.mul(tf.sum(tf.sub(v0, v1), 0), lr / B)));
-        bh.assign(tf.add(bh, tf.mul(tf.sum(tf.sub(ph0, ph1), 0), lr / B)));
-      });
-      bh.dataSync();
-    },
-    params: () => [W, bv, bh].map((t) => Float32Array.from(t.dataSync())),
-    dispose() {
-      tf.dispose([v0, W, bv, bh]);
-    },
   };
 }
 
@@ -241,6 +198,98 @@ export function sgemm512(seed: number): PreparedWorkload {
     },
     dispose() {
       tf.dispose([a, b]);
+    },
+  };
+}
+
+/**
+ * `ddpm-unet32-b64`: one Adam step (lr 2e-4) of the course's week-14 DDPM U-Net at base
+ * 32 (`small-unet`, 1,076,513 parameters, the peer's `UNet` layer for layer), batch 64
+ * of 28×28 images uniform in [−1, 1], ε-prediction MSE (Ho et al. 2020 eq. 14), T = 1000
+ * with the unscaled linear β from 1e-4 to 0.02 (the peer's `linspace`), t uniform.
+ */
+export function ddpmUnet32(seed: number): PreparedWorkload {
+  const Bd = 64;
+  const D = 784;
+  const rng = new Rng(seed);
+  const net = Unet.create(unetPreset('small-unet', { T: 1000 }), rng.split(1));
+  const diffusion = new GaussianDiffusion(NoiseSchedule.linear(1000, { scale: false }));
+  const x0d = new Float32Array(Bd * D);
+  rng.fillUniform(x0d);
+  for (let i = 0; i < x0d.length; i++) x0d[i] = 2 * x0d[i]! - 1;
+  const x0 = tf.tensor2d(x0d, [Bd, D]);
+  const vars = [...net.params.values()];
+  const opt = adamOptimizer(2e-4);
+  const impl = opt instanceof NativeAdamOptimizer ? 'tfjs ops + native fused Adam' : 'tfjs ops + tf.train.adam';
+  const eps = new Float32Array(Bd * D);
+  return {
+    impl,
+    step() {
+      const t = randomTimesteps(rng, Bd, 1000);
+      rng.fillNormal(eps);
+      const loss = tf.tidy(() => {
+        const e = tf.tensor2d(eps, [Bd, D]);
+        const tt = tf.tensor1d(t, 'int32');
+        return opt.minimize(() => diffusion.lossTf('eps', net.apply(diffusion.qSampleTf(x0, tt, e), tt), x0, e, tt), true, vars)!;
+      });
+      loss.dataSync();
+      loss.dispose();
+    },
+    dispose() {
+      opt.dispose();
+      net.dispose();
+      x0.dispose();
+    },
+  };
+}
+
+/**
+ * `gan-dcgan-keras-b64`: one simultaneous D and G Adam step of the TensorFlow DCGAN
+ * tutorial's networks (the `keras-dcgan` preset), batch 64, as the peer does it: one
+ * G forward in training mode (BatchNorm on batch statistics), D (dropout 0.3, training
+ * mode) on G(z) for G's non-saturating loss BCE(D(G(z)), 1) and on the real batch and
+ * the detached G(z) for D's loss BCE(D(x), 1) + BCE(D(G(z)), 0) (Goodfellow et al. 2014,
+ * §3); both gradients from the same parameters, then both Adam steps (lr 1e-4, PyTorch's
+ * defaults β = (0.9, 0.999), ε = 1e-8). Real images are U(−1, 1); z ~ N(0, I) per step.
+ * Not in {@link WORKLOADS} yet: src/bench/run.ts's `prepare` has to dispatch it first.
+ */
+export async function ganDcganKeras(seed: number): Promise<PreparedWorkload> {
+  const { Gan, bceWithLogits, resolveGanPreset } = await import('../gan/index.js');
+  const Bg = 64;
+  const rng = new Rng(seed);
+  const p = resolveGanPreset('keras-dcgan', { train: { batchSize: Bg } });
+  const gan = Gan.create(p.model, rng.split(1));
+  const real = new Float32Array(Bg * 784);
+  rng.fillUniform(real);
+  for (let i = 0; i < real.length; i++) real[i] = 2 * real[i]! - 1;
+  const x = tf.tensor2d(real, [Bg, 784]);
+  const gVars = [...gan.generatorParams.values()];
+  const dVars = [...gan.discriminatorParams.values()];
+  const optG = adamOptimizer(1e-4, 0.9, 0.999, 1e-8);
+  const optD = adamOptimizer(1e-4, 0.9, 0.999, 1e-8);
+  const drop = rng.split(2);
+  return {
+    impl: `genphys Gan (tfjs ops) + ${optG instanceof NativeAdamOptimizer ? 'native fused Adam' : 'tf.train.adam'}`,
+    step() {
+      const z = gan.sampleNoise(rng, Bg);
+      let fake: tf.Tensor2D | null = null;
+      const g = tf.variableGrads(() => {
+        const f = gan.generate(z, { training: true });
+        fake = tf.keep(f);
+        return bceWithLogits(gan.discriminate(f, { training: true, rng: drop }), 1);
+      }, gVars);
+      const d = tf.variableGrads(() => tf.add(bceWithLogits(gan.discriminate(x, { training: true, rng: drop }), 1), bceWithLogits(gan.discriminate(fake!, { training: true, rng: drop }), 0)) as tf.Scalar, dVars);
+      // Gradients keyed by variable name, as applyGradients reads them.
+      optG.applyGradients(g.grads as unknown as Record<string, tf.Variable>);
+      optD.applyGradients(d.grads as unknown as Record<string, tf.Variable>);
+      g.value.dataSync();
+      tf.dispose([z, fake!, g.value, d.value, ...Object.values(g.grads), ...Object.values(d.grads)]);
+    },
+    dispose() {
+      optG.dispose();
+      optD.dispose();
+      x.dispose();
+      gan.dispose();
     },
   };
 }

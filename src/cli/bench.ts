@@ -19,6 +19,8 @@ interface BenchOptions {
 
 /** Default timed steps: the peer's (100, conv VAE 30), 30 on the slow pure-JS backend. */
 function defaultSteps(w: WorkloadName, backend: BackendName): number {
+  // The GAN and U-Net steps take 0.3–2 s each: as many as the peer times (15).
+  if (w === 'gan-dcgan-keras-b64' || w === 'ddpm-unet32-b64') return 15;
   if (backend === 'cpu' || w === 'vae-conv-keras-b128') return 30;
   return 100;
 }

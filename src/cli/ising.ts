@@ -17,7 +17,7 @@ import type { SimulationResult } from '../physics/simulate.js';
 import { choiceArg, floatArg, globals, intArg, logger, progress } from './common.js';
 import { comparisonTables, type RbmComparisonRow } from '../physics/rbm-pipeline.js';
 import { deviationLines, runIsingRbm, type IsingRbmSettings } from '../physics/ising-rbm-run.js';
-import { InterruptedError, UsageError } from '../core/errors.js';
+import { InterruptedError } from '../core/errors.js';
 import { parseDataSpec } from '../data/spec.js';
 import { catchInterrupts } from '../run/signals.js';
 import { runIsingSample } from '../physics/ising-sample-run.js';
@@ -186,15 +186,25 @@ export function register(program: Command): void {
     .option('--rbm-steps <n>', 'measured Gibbs steps per chain', intArg(1), 2000)
     .option('--workers <n>', 'worker threads for Monte Carlo (default: all cores)', intArg(0, 256))
     .option('--force', 'replace an existing run in --out')
-    .action(async (o: RbmCliOpts, cmd: Command) => {
+    .option('--queue <url>', 'train the temperatures as jobs on this Redis queue (redis://[:password@]host:port), served by `genphys worker --out` the same directory; the data is made here first')
+    .option('--queue-name <name>', 'BullMQ queue name with --queue', 'genphys-sweep')
+    .action(async (given: RbmCliOpts & { queue?: string; queueName: string }, cmd: Command) => {
+      // The queue flags are not settings of the run (config.json stays as without them).
+      const { queue, queueName, ...rest } = given;
+      let o: RbmCliOpts = rest;
       const g = globals(cmd);
       const dir = g.out ?? join('runs', 'ising-rbm');
       if (o.data !== undefined) {
         if (o.data.startsWith('ising:')) {
           const spec = parseDataSpec(o.data, '--data', ['ising']);
-          if (spec.kind === 'ising' && spec.T !== null) throw new UsageError(`--data ${o.data}: ising rbm trains every temperature of the dataset; drop ':${spec.T}'`);
-          o = { ...o, data: spec.kind === 'ising' ? spec.dir : o.data };
+          // ising:DIR:T trains that one temperature, with the seed stream it has in a run of the whole dataset.
+          o = { ...o, data: spec.kind === 'ising' ? spec.dir : o.data, ...(spec.kind === 'ising' && spec.T !== null ? { temperatures: [spec.T] } : {}) };
         } else process.stderr.write(`genphys: note: --data DIR is deprecated; use --data ising:${o.data}\n`);
+      }
+      if (queue !== undefined) {
+        const { runIsingRbmQueue } = await import('../sweep/ising.js');
+        await runIsingRbmQueue({ out: dir, seed: g.seed, settings: o, queue, name: queueName, log: logger(g.quiet), ...(o.force ? { force: true } : {}) });
+        return;
       }
       await runRbmCommand(o, dir, g.seed, g.quiet);
     });

@@ -7,18 +7,49 @@ import { GenphysError, UsageError } from '../core/errors.js';
 import { selectKernels } from '../engine/index.js';
 import { VERSION } from '../version.js';
 import { intArg } from './common.js';
-import { register as registerBench } from './bench.js';
-import { register as registerData } from './data.js';
-import { register as registerDemo } from './demo.js';
-import { register as registerInfo } from './info.js';
-import { register as registerIsing } from './ising.js';
-import { register as registerRbm } from './rbm.js';
-import { register as registerVae } from './vae.js';
-import { register as registerSweep } from './sweep.js';
-import { register as registerWorker } from './worker.js';
+/** A command, loaded only when it runs (start-up stays fast: tfjs and vega load on demand). */
+interface CommandEntry {
+  readonly name: string;
+  /** One line for the root help. */
+  readonly summary: string;
+  readonly load: () => Promise<{ register(program: Command): void }>;
+}
 
-/** Build the root program with every command registered. */
-export function buildProgram(): Command {
+/** Every command, in the root help's order. */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'demo', summary: 'the main job: Ising Monte Carlo at a few temperatures, one RBM per temperature, MC vs RBM vs exact table and plot (no download)', load: () => import('./demo.js') },
+  { name: 'info', summary: 'show versions, the tensor backend and BLAS, the native addon status, data directories and the CPU', load: () => import('./info.js') },
+  { name: 'data', summary: 'image datasets: list sources, show a split, fetch MNIST', load: () => import('./data.js') },
+  { name: 'bench', summary: 'time the benchmark workloads (median and min ms per step); --backend all runs every available backend', load: () => import('./bench.js') },
+  { name: 'rbm', summary: 'restricted Boltzmann machines: train, sample, evaluate', load: () => import('./rbm.js') },
+  { name: 'ising', summary: '2D/1D Ising model: Monte Carlo datasets, exact references, sampler benchmarks, RBM thermodynamics', load: () => import('./ising.js') },
+  { name: 'vae', summary: 'Variational autoencoders: train, evaluate (ELBO, IWAE), plot, sample, Ising probe', load: () => import('./vae.js') },
+  { name: 'gan', summary: 'generative adversarial networks: train, sample, evaluate (images, 2D toys, Ising spins)', load: () => import('./gan.js') },
+  { name: 'diffusion', summary: 'Denoising diffusion models (DDPM/DDIM): train, sample, evaluate', load: () => import('./diffusion.js') },
+  { name: 'classifier', summary: 'the LeNet feature classifier for FD-LeNet and KID on image data: train, eval', load: () => import('./classifier.js') },
+  { name: 'show', summary: 'a run directory on one screen: config, checkpoint, last metrics, evaluations, artifacts', load: () => import('./show.js') },
+  { name: 'sweep', summary: 'grids of runs from a JSON spec: locally N at a time, or on a Redis queue served by `genphys worker`', load: () => import('./sweep.js') },
+  { name: 'worker', summary: 'take sweep jobs from a Redis queue and run them as child processes into --out (the shared sweep directory)', load: () => import('./worker.js') },
+];
+
+/** Global options that take a value (so the command name is found after them). */
+const VALUE_OPTIONS = new Set(['--seed', '--backend', '--out']);
+
+/** The command an argv runs (its first word that is not a global option), or null. */
+function commandOf(argv: readonly string[]): string | null {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return null;
+}
+
+/**
+ * Build the root program. With `argv`, only the command it runs is loaded and the others
+ * are listed by name and summary (for the root help); without, every command is loaded.
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('genphys')
     .description('Generative models for the physical sciences: RBMs, Ising thermodynamics, VAEs.')
     .version(VERSION)
@@ -27,11 +58,23 @@ export function buildProgram(): Command {
     .option('--out <path>', 'output directory (or file) for artifacts')
     .option('--quiet', 'no progress bars or chatter', false)
     .showHelpAfterError('(add --help for usage)')
+    // Subcommand help lists --seed, --backend, --out and --quiet too; every default is shown.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
-      outputError: (str, write) => write(str.split('\n')[0] + '\n'),
+      // One line: the error, with commander's "did you mean" suggestion folded in.
+      outputError: (str, write) => {
+        const [first, ...rest] = str.split('\n');
+        const hint = rest.find((l) => /Did you mean/.test(l));
+        write(first + (hint ? ` ${hint.trim()}` : '') + '\n');
+      },
     });
-  for (const reg of [registerDemo, registerInfo, registerData, registerBench, registerRbm, registerIsing, registerVae, registerSweep, registerWorker]) reg(program);
+  const wanted = argv ? commandOf(argv) : null;
+  const loadAll = argv === undefined || wanted === 'help';
+  for (const c of COMMANDS) {
+    if (loadAll || c.name === wanted) (await c.load()).register(program);
+    else program.command(c.name).description(c.summary);
+  }
   // --backend means the same everywhere: the tfjs backend of autograd models and the dense
   // kernels of energy models; 'all' only makes sense for bench.
   program.hook('preAction', (_root, action) => {
@@ -44,6 +87,7 @@ export function buildProgram(): Command {
   for (const c of program.commands) {
     c.exitOverride();
     c.showHelpAfterError('(add --help for usage)');
+    c.configureHelp({ showGlobalOptions: true });
     for (const cc of c.commands) cc.exitOverride();
   }
   return program;
@@ -54,7 +98,7 @@ export function buildProgram(): Command {
  * code instead of exiting, so tests can call it in-process.
  */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;

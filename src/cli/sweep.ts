@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { parseQueueUrl, expandSweep, jobArgv, readSweepSpec, runSweepLocal, enqueueSweep, sweepReport, sweepStatus, DirStore } from '../sweep/node.js';
+import { parseQueueUrl, expandSweep, jobArgv, readSweepSpec, runSweepLocal, enqueueSweep, sweepReport, sweepStatus, writeSweepPlot, DirStore } from '../sweep/node.js';
 import { choiceArg, globals, intArg, logger } from './common.js';
 
 function needOut(cmd: Command, what: string): string {
@@ -24,7 +24,8 @@ export function register(program: Command): void {
       '\nSpec: {"command": "rbm train", "base": {"data": "bars-and-stripes:3", "epochs": 10},\n' +
         '       "grid": {"hidden": [16, 64], "seed": [1, 2, 3]}, "zip": {...}, "random": {"count": 8, "seed": 0, "axes": {"lr": {"log-uniform": [0.001, 0.1]}}}}\n' +
         'Examples:\n  genphys sweep run sweep.json --out runs/sweep1 --workers 2\n  genphys sweep run sweep.json --out /shared/sweep1 --queue redis://host:6379\n' +
-        '  genphys sweep status --out runs/sweep1\n  genphys sweep report --out runs/sweep1 --format csv',
+        '  genphys sweep status --out runs/sweep1\n  genphys sweep report --out runs/sweep1 --format csv\n' +
+        '  genphys sweep report --out runs/sweep1 --plot loss --x lr --by hidden',
     );
 
   sweep
@@ -89,10 +90,19 @@ export function register(program: Command): void {
     .command('report')
     .description("table of every job's axes and final metrics of the sweep in --out")
     .option('--format <f>', 'md or csv', choiceArg(['md', 'csv'] as const), 'md')
-    .option('--write', 'also write summary.json, report.csv and report.md into --out', false)
-    .action(async (o: { format: 'md' | 'csv'; write: boolean }, cmd: Command) => {
+    .option('--write', 'also write summary.json, report.csv and report.md (and, for ising rbm, the gathered comparison) into --out', false)
+    .option('--plot <metric>', 'also plot this final metric (or wall_seconds) as SVG: mean ± standard error over a seed axis')
+    .option('--x <axis>', 'with --plot: the axis on the x axis (numeric values)')
+    .option('--by <axis>', 'with --plot: one line per value of this axis')
+    .option('--plot-out <file>', 'with --plot: where to write the SVG (default <out>/plot-METRIC-X[-BY].svg)')
+    .action(async (o: { format: 'md' | 'csv'; write: boolean; plot?: string; x?: string; by?: string; plotOut?: string }, cmd: Command) => {
       const out = needOut(cmd, 'to report on');
+      if (o.plot === undefined && (o.x !== undefined || o.by !== undefined || o.plotOut !== undefined)) throw new UsageError('--x/--by/--plot-out: only with --plot METRIC');
+      if (o.plot !== undefined && o.x === undefined) throw new UsageError(`--plot ${o.plot}: give the axis to plot against with --x AXIS`);
       const r = await sweepReport(out, { write: o.write });
+      // The plot first: a bad --x/--by is an error before any table is printed.
+      const p = o.plot !== undefined ? await writeSweepPlot(new DirStore(out), { metric: o.plot, x: o.x!, ...(o.by !== undefined ? { by: o.by } : {}) }, o.plotOut) : null;
       process.stdout.write(o.format === 'csv' ? r.csv : r.markdown);
+      if (p) logger(globals(cmd).quiet)(`wrote ${p.path} (${p.series.length} series)`);
     });
 }

@@ -80,53 +80,6 @@ function bernoulliLayer(
   }
 }
 
-function cdUpdate(
-  W: Float32Array,
-  bv: Float32Array,
-  bh: Float32Array,
-  v0: Float32Array,
-  ph0: Float32Array,
-  vk: Float32Array,
-  phk: Float32Array,
-  rows: number,
-  nV: number,
-  nH: number,
-  lr: number,
-): void {
-  checkLen('W', W, nV * nH);
-  checkLen('bv', bv, nV);
-  checkLen('bh', bh, nH);
-  checkLen('v0', v0, rows * nV);
-  checkLen('vk', vk, rows * nV);
-  checkLen('ph0', ph0, rows * nH);
-  checkLen('phk', phk, rows * nH);
-  if (rows === 0) return;
-  const s = Math.fround(Math.fround(lr) / rows);
-  const g = new Float64Array(nH);
-  for (let i = 0; i < nV; i++) {
-    g.fill(0);
-    for (let r = 0; r < rows; r++) {
-      const a = v0[r * nV + i]!;
-      const b = vk[r * nV + i]!;
-      const o = r * nH;
-      if (a !== 0) for (let j = 0; j < nH; j++) g[j]! += a * ph0[o + j]!;
-      if (b !== 0) for (let j = 0; j < nH; j++) g[j]! -= b * phk[o + j]!;
-    }
-    const o = i * nH;
-    for (let j = 0; j < nH; j++) W[o + j] = W[o + j]! + s * g[j]!;
-  }
-  for (let i = 0; i < nV; i++) {
-    let acc = 0;
-    for (let r = 0; r < rows; r++) acc += v0[r * nV + i]! - vk[r * nV + i]!;
-    bv[i] = bv[i]! + s * acc;
-  }
-  for (let j = 0; j < nH; j++) {
-    let acc = 0;
-    for (let r = 0; r < rows; r++) acc += ph0[r * nH + j]! - phk[r * nH + j]!;
-    bh[j] = bh[j]! + s * acc;
-  }
-}
-
 function fillUniform(rng: Rng, out: Float32Array): void {
   rng.fillUniform(out);
 }
@@ -138,6 +91,5 @@ export const jsKernels: Kernels = {
   threads: 1,
   gemm,
   bernoulliLayer,
-  cdUpdate,
   fillUniform,
 };

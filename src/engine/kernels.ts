@@ -61,28 +61,6 @@ export interface Kernels {
     beta?: number,
   ): void;
 
-  /**
-   * Contrastive-divergence parameter update (Hinton, Neural Comput. 14:1771, 2002),
-   * in place, with s = fround(lr) / rows:
-   *   W  += s·(v0ᵀ·ph0 − vkᵀ·phk)   (W is nV×nH)
-   *   bv += s·Σ_rows (v0 − vk),   bh += s·Σ_rows (ph0 − phk).
-   * v0, vk are rows×nV; ph0, phk are rows×nH. The native kernel does the weight
-   * update as one GEMM with K = 2·rows on the stacked [v0; −vk] and [ph0; phk].
-   */
-  cdUpdate(
-    W: Float32Array,
-    bv: Float32Array,
-    bh: Float32Array,
-    v0: Float32Array,
-    ph0: Float32Array,
-    vk: Float32Array,
-    phk: Float32Array,
-    rows: number,
-    nV: number,
-    nH: number,
-    lr: number,
-  ): void;
-
   /** Fill `out` with float32-grid uniforms (u32 >>> 8)·2^-24 from `rng`, as `Rng.fillUniform`. */
   fillUniform(rng: Rng, out: Float32Array): void;
 }

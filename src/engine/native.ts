@@ -32,8 +32,6 @@ export interface NativeAddon {
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void;
   /** Fused GEMM + bias + σ/tanh + draws; kind 0 Bernoulli, 1 spin. `state` is an Rng's four words, advanced in place. */
   unitLayer(kind: 0 | 1, X: Float32Array, W: Float32Array, bias: Float32Array, rows: number, nIn: number, nOut: number, transW: boolean, prob: Float32Array, sample: Float32Array | null, state: Uint32Array | null, beta: number): void;
-  /** CD update, see {@link Kernels.cdUpdate}. */
-  cdUpdate(W: Float32Array, bv: Float32Array, bh: Float32Array, v0: Float32Array, ph0: Float32Array, vk: Float32Array, phk: Float32Array, rows: number, nV: number, nH: number, lr: number): void;
   /** Batched matmul; batchA / batchB may be 1 (broadcast). */
   batchMatMul(A: Float32Array, B: Float32Array, C: Float32Array, batch: number, batchA: number, batchB: number, M: number, N: number, K: number, transA: boolean, transB: boolean): void;
   /** In place C ← act(C + bias); act 0 linear, 1 relu, 2 relu6, 3 elu, 4 leakyrelu(alpha), 5 sigmoid. */
@@ -132,9 +130,6 @@ function makeKernels(a: NativeAddon): Kernels {
     bernoulliLayer(X, W, bias, rows, nIn, nOut, transW, prob, sample, rng, beta = 1) {
       const st = state(rng, sample, 'bernoulliLayer');
       shaped(() => a.unitLayer(0, X, W, bias, rows, nIn, nOut, transW, prob, sample, st, beta));
-    },
-    cdUpdate(W, bv, bh, v0, ph0, vk, phk, rows, nV, nH, lr) {
-      shaped(() => a.cdUpdate(W, bv, bh, v0, ph0, vk, phk, rows, nV, nH, lr));
     },
     fillUniform(rng, out) {
       shaped(() => a.fillUniform(rng.state, out));

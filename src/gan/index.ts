@@ -1,9 +1,10 @@
 /**
  * Generative adversarial networks: presets and configs, the two networks, the
  * objectives (with the WGAN-GP penalty) and spectral normalisation. The trainer
- * lives elsewhere and uses {@link Gan.generatorParams} / {@link Gan.discriminatorParams}.
+ * ({@link GanTrainer}, train.ts) uses {@link Gan.generatorParams} / {@link Gan.discriminatorParams}.
  */
 export * from './presets.js';
 export * from './networks.js';
 export * from './losses.js';
 export * from './spectral.js';
+export * from './train.js';

@@ -64,3 +64,5 @@ export {
   type ModeCoverageOptions,
   type ToyMetrics,
 } from './toy.js';
+// The LeNet feature classifier (FD-LeNet, KID on features) builds a tfjs network, so it has its
+// own entry point, 'genphys/metrics/classifier', and the metrics above stay free of tfjs.

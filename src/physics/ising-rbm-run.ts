@@ -22,7 +22,10 @@ import {
   checkTrainSettings,
   comparisonTables,
   datasetTrainingSets,
+  defaultRbmWorkers,
+  exactObservables,
   relativeDeviation,
+  runRbmTasks,
   runRbmOnTrainingSets,
   runRbmPipeline,
   taskUnits,
@@ -30,7 +33,9 @@ import {
   type ComparisonFiles,
   type RbmComparisonRow,
   type RbmPipelineOptions,
+  type RbmTask,
   type RbmTrainSettings,
+  type TrainingSet,
 } from './rbm-pipeline.js';
 import type { IsingAlgorithm } from './samplers.js';
 import { totalSweeps, type SimulationResult } from './simulate.js';
@@ -39,6 +44,8 @@ import { totalSweeps, type SimulationResult } from './simulate.js';
 export interface IsingRbmSettings {
   /** An `ising sample` dataset to train on instead of generating data. */
   readonly data?: string;
+  /** With `data`: train only these temperatures of the dataset (matched to 5e-5), each with the seed stream it gets in a run of the whole dataset. */
+  readonly temperatures?: readonly number[];
   readonly L: number;
   readonly temps: readonly number[];
   readonly n: number;
@@ -110,6 +117,7 @@ export async function runIsingRbm(opts: IsingRbmRunOptions): Promise<IsingRbmRun
   const o = opts.settings;
   const log = opts.log ?? (() => {});
   const prepared = prepareRun({ dir: opts.dir, command: opts.command, ...(opts.force ? { force: true } : {}) });
+  if (o.temperatures && !o.data) throw new UsageError('--data: picking temperatures (ising:DIR:T) needs a dataset');
   const ds = o.data ? loadIsingDataset(o.data) : null;
   if (ds && (ds.manifest.geometry !== 'square' || ds.manifest.h !== 0 || ds.manifest.J !== 1)) throw new UsageError(`--data: ${o.data} must be a square-lattice dataset with J = 1 and h = 0`);
   const L = ds ? ds.manifest.L : o.L;
@@ -135,8 +143,15 @@ export async function runIsingRbm(opts: IsingRbmRunOptions): Promise<IsingRbmRun
   const progress = opts.onProgress ?? (() => {});
   let rows: RbmComparisonRow[];
   let npyOf: (T: number, i: number) => string;
-  const nTemps = ds ? ds.temperatures.length : o.temps.length;
-  if (ds) {
+  const picked = ds && o.temperatures ? pickTemperatures(ds.temperatures, o.temperatures, o.data!) : null;
+  const nTemps = picked ? picked.length : ds ? ds.temperatures.length : o.temps.length;
+  if (ds && picked) {
+    const dataPath = o.data!;
+    npyOf = (_T, i) => resolve(dataPath, ds.manifest.temperatures[i]!.file);
+    const all = datasetTrainingSets(ds, o.n);
+    progress({ stage: 'rbm', start: picked.length * taskUnits(train) });
+    rows = await trainPicked(L, all, picked, pipe, rng, (a) => progress({ stage: 'rbm', advance: a }));
+  } else if (ds) {
     const dataPath = o.data!;
     npyOf = (_T, i) => resolve(dataPath, ds.manifest.temperatures[i]!.file);
     const sets = datasetTrainingSets(ds, o.n);
@@ -190,6 +205,43 @@ export async function runIsingRbm(opts: IsingRbmRunOptions): Promise<IsingRbmRun
     saveModel(rd, m, { extra: { source: opts.command, T: r.T, L } });
   });
   return { status, rows, files, dir, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Indices into the dataset's temperatures of each wanted T (within 5e-5, as `ising:DIR:T` elsewhere). */
+function pickTemperatures(temps: readonly { T: number }[], wanted: readonly number[], data: string): number[] {
+  const list = temps.map((t) => t.T.toFixed(4)).join(', ');
+  return wanted.map((T) => {
+    const i = temps.findIndex((t) => Math.abs(t.T - T) < 5e-5);
+    if (i < 0) throw new UsageError(`--data ising:${data}:${T}: no temperature ${T} in the dataset (it has ${list})`);
+    return i;
+  });
+}
+
+/**
+ * Train only the picked training sets, but each from `rng.split(1).split(i)` with i its
+ * index in the whole dataset — the stream {@link runRbmOnTrainingSets} gives it — so a
+ * one-temperature run reproduces that temperature's row of the whole-dataset run.
+ */
+async function trainPicked(L: number, all: readonly TrainingSet[], picked: readonly number[], opts: Omit<RbmPipelineOptions, 'temps'>, rng: Rng, onProgress: (units: number) => void): Promise<RbmComparisonRow[]> {
+  const tasks: RbmTask[] = picked.map((i) => ({
+    L,
+    T: all[i]!.T,
+    spins: all[i]!.spins,
+    train: opts.train ?? {},
+    sample: opts.sample ?? {},
+    rng: rng.split(1).split(i).getState(),
+    exactKL: (opts.exactKL ?? true) && L * L <= 16,
+  }));
+  const outs = await runRbmTasks(tasks, opts.rbmWorkers ?? defaultRbmWorkers(tasks.length), onProgress, opts.signal);
+  const cache: NonNullable<Parameters<typeof exactObservables>[2]> = new Map();
+  const rows: RbmComparisonRow[] = [];
+  picked.forEach((i, t) => {
+    const out = outs[t];
+    if (out === undefined) return;
+    const s = all[i]!;
+    rows.push({ T: s.T, mc: s.mc, rbm: out.thermo, exact: exactObservables(L, s.T, cache), kl: out.kl, trainSeconds: out.trainSeconds, sampleSeconds: out.sampleSeconds, params: out.params });
+  });
+  return rows;
 }
 
 export { comparisonTables };

@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { VERSION } from '../version.js';
 import { runJob, type JobOutcome } from './exec.js';
 import { writeReport, type SweepSummary } from './report.js';
+import { writeSweepOutputs } from './gather.js';
 import { expandSweep, sweepId, type SweepJob, type SweepSpec } from './spec.js';
 import { DirStore } from './store-fs.js';
 import type { SweepStore } from './store.js';
@@ -91,5 +92,5 @@ export async function runSweepLocal(spec: SweepSpec, opts: LocalSweepOptions): P
     }
   };
   await Promise.all(Array.from({ length: Math.min(workers, jobs.length) }, lane));
-  return writeReport(store, { sweepId: id, jobs });
+  return store instanceof DirStore ? writeSweepOutputs(store, { sweepId: id, jobs }) : writeReport(store, { sweepId: id, jobs });
 }

@@ -8,3 +8,5 @@ export * from './exec.js';
 export * from './local.js';
 export * from './queue.js';
 export * from './status.js';
+export * from './gather.js';
+export * from './ising.js';

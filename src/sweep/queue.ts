@@ -11,6 +11,7 @@ import { VERSION } from '../version.js';
 import { runJob, workerName } from './exec.js';
 import { writeManifest, type SweepCounts } from './local.js';
 import { writeReport } from './report.js';
+import { writeSweepOutputs } from './gather.js';
 import { jobId, type SweepJob, type SweepSpec } from './spec.js';
 import { DirStore } from './store-fs.js';
 import type { SweepStore } from './store.js';
@@ -267,7 +268,8 @@ export async function startWorker(opts: WorkerOptions): Promise<SweepWorker> {
   };
 
   const gatherProcessor = async (bj: Job<GatherData>): Promise<unknown> => {
-    const s = await writeReport(store, { sweepId: bj.data.sweepId, jobs: bj.data.jobs });
+    const sweep = { sweepId: bj.data.sweepId, jobs: bj.data.jobs };
+    const s = store instanceof DirStore ? await writeSweepOutputs(store, sweep) : await writeReport(store, sweep);
     log(`genphys worker: sweep ${s.sweepId.slice(0, 12)} ended: ${s.done} done, ${s.failed} failed of ${s.total}; summary in ${store.location}`);
     return { total: s.total, done: s.done, failed: s.failed };
   };

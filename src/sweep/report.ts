@@ -117,3 +117,90 @@ export async function writeReport(store: SweepStore, sweep: { sweepId: string; j
   await store.writeArtifact('report.md', reportMarkdown(rows));
   return summary;
 }
+
+/** One curve of a sweep plot: a metric's mean at each value of the x axis. */
+export interface PlotSeries {
+  /** `by=value`, or the metric name when there is no `by` axis. */
+  readonly name: string;
+  readonly x: number[];
+  /** Mean over the seeds (the value itself without a `seed` axis). */
+  readonly y: number[];
+  /** Standard error of the mean over the seeds; absent without a `seed` axis. */
+  readonly yErr?: number[];
+  /** Jobs averaged at each x. */
+  readonly n: number[];
+}
+
+/** What to plot: a final metric (or `wall_seconds`) against an axis, one series per value of `by`. */
+export interface PlotRequest {
+  readonly metric: string;
+  readonly x: string;
+  readonly by?: string;
+}
+
+function metricOf(r: ReportRow, metric: string): number | undefined {
+  const v = metric === 'wall_seconds' ? r.seconds : r.metrics[metric];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/**
+ * The series of `metric` against axis `x` over the done jobs: one series per value of
+ * `by`; when the sweep has a `seed` axis, the points are the mean over seeds with the
+ * standard error s/√n (s the sample standard deviation, n − 1 in the denominator;
+ * 0 when n = 1). Any other axis that varies within a point is an error, since averaging
+ * over it would mix different settings.
+ */
+export function plotSeries(rows: readonly ReportRow[], req: PlotRequest): PlotSeries[] {
+  const axes = columns(rows).axes;
+  for (const [flag, a] of [['--x', req.x], ['--by', req.by]] as const) {
+    if (a !== undefined && !axes.includes(a)) throw new UsageError(`${flag} ${a}: not an axis of this sweep (axes: ${axes.join(', ') || 'none'})`);
+  }
+  if (req.by !== undefined && req.by === req.x) throw new UsageError(`--by ${req.by}: is also --x; pick another axis`);
+  const done = rows.filter((r) => r.state === 'done');
+  if (done.length === 0) throw new UsageError('--plot: no job of this sweep is done yet');
+  const withMetric = done.filter((r) => metricOf(r, req.metric) !== undefined);
+  if (withMetric.length === 0) {
+    const names = [...new Set(done.flatMap((r) => Object.keys(r.metrics).filter((k) => typeof r.metrics[k] === 'number')))];
+    throw new UsageError(`--plot ${req.metric}: no done job has this numeric final metric (they have: ${[...names, 'wall_seconds'].join(', ')})`);
+  }
+  const hasSeed = axes.includes('seed') && req.x !== 'seed' && req.by !== 'seed';
+  const free = axes.filter((a) => a !== req.x && a !== req.by && !(hasSeed && a === 'seed'));
+  for (const a of free) {
+    const vals = new Set(withMetric.map((r) => JSON.stringify(r.axes[a])));
+    if (vals.size > 1) throw new UsageError(`--plot: axis '${a}' also varies (${vals.size} values); give it as --by ${a}, or plot a sweep that fixes it`);
+  }
+  const groups = new Map<string, { by: FlagValue | undefined; points: Map<number, number[]> }>();
+  for (const r of withMetric) {
+    const xv = r.axes[req.x];
+    if (typeof xv !== 'number') throw new UsageError(`--x ${req.x}: the value ${JSON.stringify(xv)} is not a number (use a numeric axis for --x, a text one for --by)`);
+    const byv = req.by !== undefined ? r.axes[req.by] : undefined;
+    const key = JSON.stringify(byv ?? null);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { by: byv, points: new Map() }));
+    let p = g.points.get(xv);
+    if (!p) g.points.set(xv, (p = []));
+    p.push(metricOf(r, req.metric)!);
+  }
+  const out: PlotSeries[] = [];
+  for (const g of groups.values()) {
+    const xs = [...g.points.keys()].sort((a, b) => a - b);
+    const stats = xs.map((x) => meanSe(g.points.get(x)!));
+    out.push({
+      name: req.by !== undefined ? `${req.by}=${String(g.by)}` : req.metric,
+      x: xs,
+      y: stats.map((s) => s.mean),
+      ...(hasSeed ? { yErr: stats.map((s) => s.se) } : {}),
+      n: stats.map((s) => s.n),
+    });
+  }
+  return out;
+}
+
+/** Mean and standard error s/√n of the mean (s with n − 1; 0 for one value). */
+export function meanSe(values: readonly number[]): { mean: number; se: number; n: number } {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  if (n < 2) return { mean, se: 0, n };
+  const ss = values.reduce((a, v) => a + (v - mean) * (v - mean), 0);
+  return { mean, se: Math.sqrt(ss / (n - 1) / n), n };
+}

@@ -3,7 +3,8 @@
  * says about a sweep's jobs.
  */
 import { queueCounts } from './queue.js';
-import { countStates, reportRows, storeReport, writeReport, type SweepReport } from './report.js';
+import { countStates, reportRows, storeReport, type SweepReport } from './report.js';
+import { writeSweepOutputs } from './gather.js';
 import type { SweepCounts } from './local.js';
 import { DirStore } from './store-fs.js';
 import { UsageError } from '../core/errors.js';
@@ -31,7 +32,7 @@ export async function sweepReport(out: string, opts: { write?: boolean } = {}): 
   if (opts.write) {
     const m = await store.readManifest();
     if (!m) throw new UsageError(`${store.location}: not a sweep directory (no sweep.json)`);
-    await writeReport(store, { sweepId: m.sweepId, jobs: m.jobs });
+    await writeSweepOutputs(store, { sweepId: m.sweepId, jobs: m.jobs });
   }
   return storeReport(store);
 }
