@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError, UsageError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
-import { nativeAdamStep } from '../engine/native-backend.js';
+import { adamUpdate } from '../engine/native-backend.js';
 import { Ema, type EmaState } from './ema.js';
 import { GaussianDiffusion, randomTimesteps, type Denoiser, type Prediction } from './process.js';
 import { NoiseSchedule, type ScheduleConfig } from './schedule.js';
@@ -212,28 +212,8 @@ export class DiffusionTrainer {
       return tf.variableGrads(() => this.diffusion.lossTf(pred, this.net.apply(this.diffusion.qSampleTf(x, tt, e), tt), x, e, tt), vars);
     });
     this.stepCount++;
-    const { lr, adamBeta1: b1, adamBeta2: b2, adamEps } = this.cfg;
-    const c1 = 1 - b1 ** this.stepCount;
-    const bias2 = 1 - b2 ** this.stepCount;
-    const c2 = Math.sqrt(bias2);
-    for (const [name, p] of this.net.params) {
-      const m = this.m.get(name)!;
-      const v = this.v.get(name)!;
-      const grad = grads[p.name]!;
-      if (nativeAdamStep(p, grad, m, v, lr, b1, b2, adamEps, c1, bias2)) continue;
-      const g = grad.dataSync() as Float32Array;
-      const w = Float32Array.from(p.dataSync() as Float32Array);
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i]!;
-        const mi = b1 * m[i]! + (1 - b1) * gi;
-        const vi = b2 * v[i]! + (1 - b2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        // p ← p − lr·m̂/(√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
-        w[i] = w[i]! - ((lr / c1) * mi) / (Math.sqrt(vi) / c2 + adamEps);
-      }
-      tf.tidy(() => p.assign(tf.tensor(w, p.shape)));
-    }
+    const hyper = { lr: this.cfg.lr, beta1: this.cfg.adamBeta1, beta2: this.cfg.adamBeta2, eps: this.cfg.adamEps };
+    for (const [name, p] of this.net.params) adamUpdate(p, grads[p.name]!, this.m.get(name)!, this.v.get(name)!, hyper, this.stepCount);
     const loss = value.dataSync()[0]!;
     value.dispose();
     tf.dispose(Object.values(grads));

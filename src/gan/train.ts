@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, type RngState } from '../core/rng.js';
 import { ShapeError, UsageError } from '../core/errors.js';
-import { nativeAdamStep } from '../engine/native-backend.js';
+import { adamUpdate } from '../engine/native-backend.js';
 import { getGanLoss, gradientPenalty, interpolationWeights, type GanLoss } from './losses.js';
 import { validateGanTrain, type GanTrainConfig } from './presets.js';
 import type { Gan } from './networks.js';
@@ -116,31 +116,14 @@ class Adam {
   /** One update; a variable missing from `grads` (the loss does not depend on it) gets a zero gradient. */
   apply(grads: Readonly<Record<string, tf.Tensor>>): void {
     this.t++;
-    const { lr, b1, b2, eps } = this;
-    const c1 = 1 - b1 ** this.t;
-    const bias2 = 1 - b2 ** this.t;
-    const c2 = Math.sqrt(bias2);
-    const stepSize = lr / c1;
+    const hyper = { lr: this.lr, beta1: this.b1, beta2: this.b2, eps: this.eps };
     for (const [name, p] of this.vars) {
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
       const given = grads[p.name];
       const grad = given ?? tf.zeros(p.shape);
       try {
-        if (nativeAdamStep(p, grad, m, v, lr, b1, b2, eps, c1, bias2)) continue;
-        // Elsewhere one fused pass per tensor: float64 arithmetic, float32 storage.
-        const g = grad.dataSync() as Float32Array;
-        const w = Float32Array.from(p.dataSync() as Float32Array);
-        for (let i = 0; i < w.length; i++) {
-          const gi = g[i]!;
-          const mi = b1 * m[i]! + (1 - b1) * gi;
-          const vi = b2 * v[i]! + (1 - b2) * gi * gi;
-          m[i] = mi;
-          v[i] = vi;
-          // p ← p − lr · m̂ / (√v̂ + ε) (Kingma & Ba 2015, Algorithm 1).
-          w[i] = w[i]! - (stepSize * mi) / (Math.sqrt(vi) / c2 + eps);
-        }
-        tf.tidy(() => p.assign(tf.tensor(w, p.shape)));
+        adamUpdate(p, grad, m, v, hyper, this.t);
       } finally {
         if (!given) grad.dispose();
       }

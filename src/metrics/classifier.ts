@@ -30,7 +30,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, DataFormatError, ShapeError, UsageError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
-import { nativeAdamStep } from '../engine/native-backend.js';
+import { adamUpdate } from '../engine/native-backend.js';
 
 /** Hyperparameters of the network (everything needed to rebuild it). */
 export interface ClassifierConfig {
@@ -365,29 +365,8 @@ export class ClassifierTrainer {
       return tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
     }, vars);
     this.stepCount++;
-    const { lr, adamBeta1: b1, adamBeta2: b2, adamEps } = this.cfg;
-    const c1 = 1 - b1 ** this.stepCount;
-    const bias2 = 1 - b2 ** this.stepCount;
-    const c2 = Math.sqrt(bias2);
-    for (const [name, p] of this.model.params) {
-      const m = this.m.get(name)!;
-      const v = this.v.get(name)!;
-      const grad = grads[p.name]!;
-      if (nativeAdamStep(p, grad, m, v, lr, b1, b2, adamEps, c1, bias2)) continue;
-      // Off the native backend: one fused pass per tensor (float64 arithmetic, float32 storage).
-      const g = grad.dataSync() as Float32Array;
-      const w = Float32Array.from(p.dataSync() as Float32Array);
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i]!;
-        const mi = b1 * m[i]! + (1 - b1) * gi;
-        const vi = b2 * v[i]! + (1 - b2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        // Kingma & Ba 2015, Alg. 1: p ← p − lr · m̂ / (√v̂ + ε).
-        w[i] = w[i]! - ((lr / c1) * mi) / (Math.sqrt(vi) / c2 + adamEps);
-      }
-      tf.tidy(() => p.assign(tf.tensor(w, p.shape)));
-    }
+    const hyper = { lr: this.cfg.lr, beta1: this.cfg.adamBeta1, beta2: this.cfg.adamBeta2, eps: this.cfg.adamEps };
+    for (const [name, p] of this.model.params) adamUpdate(p, grads[p.name]!, this.m.get(name)!, this.v.get(name)!, hyper, this.stepCount);
     const loss = value.dataSync()[0]!;
     const pred = (predT as unknown as tf.Tensor1D).dataSync();
     const y = labels.dataSync();

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, type RngState } from '../core/rng.js';
 import { DataFormatError, ShapeError } from '../core/errors.js';
 import { binarizeDynamic, binarizeStatic } from '../data/binarize.js';
-import { nativeAdamStep } from '../engine/native-backend.js';
+import { adamUpdate } from '../engine/native-backend.js';
 import { normalNoise } from './distributions.js';
 import { inputDim, type Vae, type VaeConfig } from './models.js';
 import type { Binarize, TrainConfig } from './presets.js';
@@ -164,33 +164,8 @@ export class VaeTrainer {
       return rec.add(kl.mul(beta)) as tf.Scalar;
     }, vars);
     this.stepCount++;
-    const { lr, adamBeta1: b1, adamBeta2: b2, adamEps } = this.cfg;
-    const c1 = 1 - b1 ** this.stepCount;
-    const bias2 = 1 - b2 ** this.stepCount;
-    const c2 = Math.sqrt(bias2);
-    const stepSize = lr / c1;
-    for (const [name, p] of this.model.params) {
-      const m = this.m.get(name)!;
-      const v = this.v.get(name)!;
-      const grad = grads[p.name]!;
-      // The native backend does the whole update in one float32 pass.
-      if (nativeAdamStep(p, grad, m, v, lr, b1, b2, adamEps, c1, bias2)) continue;
-      // Elsewhere one fused JavaScript pass per tensor instead of ~8 tfjs ops (the
-      // update dominates small models' step time otherwise): float64 arithmetic,
-      // float32 storage.
-      const g = grad.dataSync() as Float32Array;
-      const w = Float32Array.from(p.dataSync() as Float32Array);
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i]!;
-        const mi = b1 * m[i]! + (1 - b1) * gi;
-        const vi = b2 * v[i]! + (1 - b2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        // p ← p − lr · m̂ / (√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
-        w[i] = w[i]! - (stepSize * mi) / (Math.sqrt(vi) / c2 + adamEps);
-      }
-      tf.tidy(() => p.assign(tf.tensor(w, p.shape)));
-    }
+    const hyper = { lr: this.cfg.lr, beta1: this.cfg.adamBeta1, beta2: this.cfg.adamBeta2, eps: this.cfg.adamEps };
+    for (const [name, p] of this.model.params) adamUpdate(p, grads[p.name]!, this.m.get(name)!, this.v.get(name)!, hyper, this.stepCount);
     const loss = value.dataSync()[0]!;
     const rec = (recT as unknown as tf.Scalar).dataSync()[0]!;
     const kl = (klT as unknown as tf.Scalar).dataSync()[0]!;
