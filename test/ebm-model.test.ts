@@ -290,3 +290,35 @@ describe('metrics', () => {
     expect(reconstructionError(m, data, 7)).toBeAllClose(rec / 30, { rtol: 1e-5 }); // chunked
   });
 });
+
+describe('sampleHiddensFromMean (CD reuses the positive phase)', () => {
+  it('draws exactly what sampleHiddens draws, leaving the generator in the same state, on every kernel set', async () => {
+    const { jsKernels } = await import('../src/engine/js-kernels.js');
+    const { nativeKernels } = await import('../src/engine/native.js');
+    const { GaussianBernoulliRBM } = await import('../src/ebm/rbm.js');
+    for (const k of [jsKernels, ...(nativeKernels ? [nativeKernels] : [])]) {
+      for (const make of [
+        (r: Rng) => new BernoulliRBM({ nVisible: 37, nHidden: 23, initStd: 0.5 }, r, k),
+        (r: Rng) => new GaussianBernoulliRBM({ nVisible: 37, nHidden: 23 }, r, k),
+      ]) {
+        const m = make(new Rng(4));
+        const v = new Float32Array(11 * 37);
+        const g = new Rng(8);
+        for (let i = 0; i < v.length; i++) v[i] = g.uniform() < 0.4 ? 1 : 0;
+        const a = new Rng(99);
+        const b = new Rng(99);
+        const h1 = m.sampleHiddens(v, a);
+        const h2 = new Float32Array(h1.length);
+        expect(m.sampleHiddensFromMean!(m.meanHiddens(v), b, h2)).toBe(true);
+        expect(Array.from(h2)).toEqual(Array.from(h1));
+        expect(b.getState()).toEqual(a.getState());
+        expect(h1.some((x) => x === 1) && h1.some((x) => x === 0)).toBe(true);
+      }
+    }
+    // ±1 hidden units cannot recover p from 2p − 1 exactly: refused, generator untouched.
+    const s = new BernoulliRBM({ nVisible: 5, nHidden: 3, units: 'pm1' }, new Rng(1));
+    const r = new Rng(5);
+    expect(s.sampleHiddensFromMean!(new Float32Array(6), r, new Float32Array(6))).toBe(false);
+    expect(r.getState()).toEqual(new Rng(5).getState());
+  });
+});

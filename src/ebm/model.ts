@@ -88,6 +88,14 @@ export interface EnergyModel {
   meanHiddens(v: Float32Array, o?: LayerOptions): Float32Array;
   /** A draw h ~ p_β(h | v). */
   sampleHiddens(v: Float32Array, rng: Rng, o?: LayerOptions): Float32Array;
+  /**
+   * A draw h ~ p(h | v) from already computed means E[h | v] (β = 1), consuming the generator
+   * exactly as {@link sampleHiddens} does, so `sampleHiddensFromMean(meanHiddens(v))` gives the
+   * same draw as `sampleHiddens(v)` without recomputing the layer. Only for {0,1} hidden units
+   * (for ±1 units the mean 2p − 1 does not give back p to the last bit); returns false, touching
+   * nothing, where it does not apply.
+   */
+  sampleHiddensFromMean?(mean: Float32Array, rng: Rng, out: Float32Array): boolean;
   /** E[v | h] at β (with the base-rate field when `baseBias` is given). */
   meanVisibles(h: Float32Array, o?: LayerOptions): Float32Array;
   /** A draw v ~ p_β(v | h). */

@@ -113,6 +113,16 @@ abstract class RBMBase implements EnergyModel {
     return out;
   }
 
+  sampleHiddensFromMean(mean: Float32Array, rng: Rng, out: Float32Array): boolean {
+    if (this.hiddenUnits !== '01') return false;
+    assertShape(out.length === mean.length, `out has ${out.length} entries, the means ${mean.length}`);
+    // The kernels draw u = (u32 >>> 8)·2⁻²⁴ per unit, row by row, and set h = [u < p]: the same stream here.
+    const u = this.scratch('hu', mean.length);
+    this.kernels.fillUniform(rng, u);
+    for (let i = 0; i < mean.length; i++) out[i] = u[i]! < mean[i]! ? 1 : 0;
+    return true;
+  }
+
   private hiddenLayer(v: Float32Array, rows: number, mean: Float32Array, sample: Float32Array | null, rng: Rng | null, beta: number): void {
     const X = this.hiddenInput(v, rows);
     const pm1 = this.hiddenUnits === 'pm1';

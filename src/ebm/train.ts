@@ -285,7 +285,7 @@ export class Trainer {
     this.lambda ??= new Float32Array(m.nHidden).fill(m.hiddenUnits === 'pm1' ? 0 : 0.5);
   }
 
-  private negativePhase(batch: Float32Array, rows: number): Float32Array {
+  private negativePhase(batch: Float32Array, rows: number, hPos: Float32Array): Float32Array {
     const m = this.model;
     const o = this.options;
     const nv = m.nVisible;
@@ -314,7 +314,9 @@ export class Trainer {
     const hm = this.buffer('nhm', n * nh);
     const vm = this.buffer('nvm', n * nv);
     for (let s = 0; s < o.k; s++) {
-      m.sampleHiddens(v, this.rng, { out: h, mean: hm });
+      // CD's first half-step starts at the batch, whose E[h | v] the positive phase already holds.
+      const reuse = s === 0 && o.method === 'cd' && m.sampleHiddensFromMean?.(hPos, this.rng, h) === true;
+      if (!reuse) m.sampleHiddens(v, this.rng, { out: h, mean: hm });
       m.sampleVisibles(h, this.rng, { out: v, mean: vm });
     }
     return v;
@@ -406,7 +408,7 @@ export class Trainer {
     for (let i = 0; i < rec.length; i++) err += (batch[i]! - rec[i]!) ** 2;
     this.lastReconstruction = err / rows;
     // Negative phase.
-    const vNeg = this.negativePhase(batch, rows);
+    const vNeg = this.negativePhase(batch, rows, hPos);
     const nNeg = vNeg.length / nv;
     const hNeg = this.buffer('hneg', nNeg * nh);
     m.meanHiddens(vNeg, { out: hNeg });
