@@ -209,7 +209,7 @@ describe('sweep CLI', () => {
   }
 
   it('status, report and a dry run of the local sweep', async () => {
-    expect(await cli(['sweep', 'status', '--out', localOut])).toBe('12 done, 0 running, 0 failed, 0 waiting (12 jobs)\n');
+    expect(await cli(['sweep', 'status', '--out', localOut])).toBe(`[${'█'.repeat(40)}] 12 done, 0 running, 0 failed, 0 waiting (12 jobs)\n`);
     expect(await cli(['sweep', 'report', '--format', 'csv', '--out', localOut])).toBe((await sweepReport(localOut)).csv);
     const specFile = join(tmp, 'spec.json');
     writeFileSync(specFile, JSON.stringify(SPEC));

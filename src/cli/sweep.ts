@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { parseQueueUrl, expandSweep, jobArgv, readSweepSpec, runSweepLocal, enqueueSweep, sweepReport, sweepStatus, writeSweepPlot, DirStore } from '../sweep/node.js';
-import { choiceArg, globals, intArg, logger } from './common.js';
+import { choiceArg, globals, intArg, logger, progress } from './common.js';
 
 function needOut(cmd: Command, what: string): string {
   const out = globals(cmd).out;
@@ -57,15 +57,21 @@ export function register(program: Command): void {
         ac.abort();
       };
       process.once('SIGINT', onSigint);
+      // A bar on a TTY (done + failed of the jobs); one line per finished job otherwise.
+      let bar: ReturnType<typeof progress> | null = null;
       try {
         const s = await runSweepLocal(spec, {
           out,
           signal: ac.signal,
           ...(o.workers ? { workers: o.workers } : {}),
           onProgress: (p) => {
-            if (p.event !== 'start') log(`[${p.done + p.failed}/${p.total}] ${p.event} ${p.job.id.slice(0, 12)} ${JSON.stringify(p.job.axes)} (running ${p.running}, waiting ${p.waiting})`);
+            bar ??= progress(p.total, 'sweep', g.quiet);
+            if (p.event === 'start') return;
+            bar.tick(1, `${p.done} done, ${p.failed} failed, ${p.running} running`);
+            if (!process.stderr.isTTY) log(`[${p.done + p.failed}/${p.total}] ${p.event} ${p.job.id.slice(0, 12)} ${JSON.stringify(p.job.axes)} (running ${p.running}, waiting ${p.waiting})`);
           },
         });
+        (bar as ReturnType<typeof progress> | null)?.stop();
         log(`sweep ${s.sweepId.slice(0, 12)}: ${s.done} done, ${s.failed} failed, ${s.waiting} waiting of ${s.total}; report in ${out}/report.md`);
         if (ac.signal.aborted) process.exitCode = 130;
         else if (s.failed > 0) process.exitCode = 1;
@@ -83,7 +89,17 @@ export function register(program: Command): void {
     .action(async (o: { queue?: string; queueName: string; json: boolean }, cmd: Command) => {
       const out = needOut(cmd, 'to inspect');
       const c = await sweepStatus({ out, name: o.queueName, ...(o.queue ? { queue: o.queue } : {}) });
-      process.stdout.write(o.json ? JSON.stringify(c) + '\n' : `${c.done} done, ${c.running} running, ${c.failed} failed, ${c.waiting} waiting (${c.total} jobs)\n`);
+      if (o.json) {
+        process.stdout.write(JSON.stringify(c) + '\n');
+        return;
+      }
+      // A bar of 40 cells: done (█), failed (✗), running (▒), waiting (·).
+      const cells = (n: number) => Math.round((40 * n) / Math.max(1, c.total));
+      const d = cells(c.done);
+      const f = cells(c.failed);
+      const r = Math.min(cells(c.running), 40 - d - f);
+      const bar = '█'.repeat(d) + '✗'.repeat(f) + '▒'.repeat(r) + '·'.repeat(Math.max(0, 40 - d - f - r));
+      process.stdout.write(`[${bar}] ${c.done} done, ${c.running} running, ${c.failed} failed, ${c.waiting} waiting (${c.total} jobs)\n`);
     });
 
   sweep
