@@ -27,6 +27,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'gan', summary: 'generative adversarial networks: train, sample, evaluate (images, 2D toys, Ising spins)', load: () => import('./gan.js') },
   { name: 'diffusion', summary: 'Denoising diffusion models (DDPM/DDIM): train, sample, evaluate', load: () => import('./diffusion.js') },
   { name: 'classifier', summary: 'the LeNet feature classifier for FD-LeNet and KID on image data: train, eval', load: () => import('./classifier.js') },
+  { name: 'export', summary: "a run's checkpoint for Python: a PyTorch state dict (safetensors) or a NumPy .npz", load: () => import('./export.js') },
   { name: 'show', summary: 'a run directory on one screen: config, checkpoint, last metrics, evaluations, artifacts', load: () => import('./show.js') },
   { name: 'sweep', summary: 'grids of runs from a JSON spec: locally N at a time, or on a Redis queue served by `genphys worker`', load: () => import('./sweep.js') },
   { name: 'worker', summary: 'take sweep jobs from a Redis queue and run them as child processes into --out (the shared sweep directory)', load: () => import('./worker.js') },

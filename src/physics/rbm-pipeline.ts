@@ -500,15 +500,27 @@ export function relativeDeviation(rbm: Estimate, mc: Estimate): number {
 /** The comparison as Markdown and CSV (per site; errors are one standard error). */
 export function comparisonTables(rows: readonly RbmComparisonRow[]): { markdown: string; csv: string } {
   const hasKL = rows.some((r) => r.kl !== null);
-  const header = ['T', 'e MC', 'e RBM', 'e exact', '|m| MC', '|m| RBM', '|m| exact', 'C MC', 'C RBM', 'C exact', 'χ MC', 'χ RBM', 'χ exact', ...(hasKL ? ['KL (nats)'] : [])];
+  // An RBM value more than 3 combined standard errors from Monte Carlo is marked ‡ (model error, or sampling
+  // error the error bars do not cover); exact columns with no value at any T are left out.
+  const off = (rb: Estimate, mc: Estimate) => Math.abs(rb.value - mc.value) > 3 * Math.hypot(rb.error, mc.error);
+  const cell = (rb: Estimate, mc: Estimate) => formatEstimate(rb) + (off(rb, mc) ? ' ‡' : '');
+  const obs = [
+    ['e', (r: RbmComparisonRow) => [r.mc.energy, r.rbm.energy, r.exact.energy] as const],
+    ['|m|', (r: RbmComparisonRow) => [r.mc.absMagnetisation, r.rbm.absMagnetisation, r.exact.absMagnetisation] as const],
+    ['C', (r: RbmComparisonRow) => [r.mc.specificHeat, r.rbm.specificHeat, r.exact.specificHeat] as const],
+    ['χ', (r: RbmComparisonRow) => [r.mc.susceptibility, r.rbm.susceptibility, r.exact.susceptibility] as const],
+  ] as const;
+  const withExact = obs.map(([, get]) => rows.some((r) => get(r)[2] !== undefined));
+  const header = ['T', ...obs.flatMap(([name], i) => [`${name} MC`, `${name} RBM`, ...(withExact[i] ? [`${name} exact`] : [])]), ...(hasKL ? ['KL (nats)'] : [])];
   const md = rows.map((r) => [
     r.T.toFixed(3),
-    formatEstimate(r.mc.energy), formatEstimate(r.rbm.energy), formatNumber(r.exact.energy, 4),
-    formatEstimate(r.mc.absMagnetisation), formatEstimate(r.rbm.absMagnetisation), formatNumber(r.exact.absMagnetisation, 4),
-    formatEstimate(r.mc.specificHeat), formatEstimate(r.rbm.specificHeat), formatNumber(r.exact.specificHeat, 4),
-    formatEstimate(r.mc.susceptibility), formatEstimate(r.rbm.susceptibility), formatNumber(r.exact.susceptibility, 4),
+    ...obs.flatMap(([, get], i) => {
+      const [mc, rb, ex] = get(r);
+      return [formatEstimate(mc), cell(rb, mc), ...(withExact[i] ? [formatNumber(ex, 4)] : [])];
+    }),
     ...(hasKL ? [r.kl === null ? '—' : r.kl.toExponential(2)] : []),
   ]);
+  const marked = rows.some((r) => obs.some(([, get]) => off(get(r)[1], get(r)[0])));
   const csvHeader = ['T', ...['e', 'abs_m', 'C', 'chi'].flatMap((o) => [`${o}_mc`, `${o}_mc_err`, `${o}_rbm`, `${o}_rbm_err`, `${o}_exact`]), 'kl_nats', 'exact_source'];
   const csv = rows.map((r) => {
     const cols: (string | number)[] = [r.T];
@@ -521,7 +533,7 @@ export function comparisonTables(rows: readonly RbmComparisonRow[]): { markdown:
     cols.push(r.kl ?? '', r.exact.source);
     return cols;
   });
-  return { markdown: markdownTable(header, md), csv: csvTable(csvHeader, csv) };
+  return { markdown: markdownTable(header, md) + (marked ? '\n‡ RBM − MC exceeds 3 combined standard errors.\n' : ''), csv: csvTable(csvHeader, csv) };
 }
 
 /** Series for the four-panel plot of e, |m|, C, χ against T (MC, RBM, exact, Onsager's m₀ at L = ∞). */
