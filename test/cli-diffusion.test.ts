@@ -124,7 +124,7 @@ describe('Ctrl-C and resume', () => {
     cancel();
     expect(res.code, res.stderr).toBe(130);
     const last = res.stderr.trim().split('\n').pop()!;
-    expect(last).toMatch(/^genphys: interrupted at epoch \d+ \(step \d+\); checkpoint saved in .*; continue with --resume --out /);
+    expect(last).toMatch(/^genphys: interrupted after \d+ complete epochs \(step \d+\); checkpoint saved in .*; continue with --resume --out /);
     const ck = loadCheckpoint(out, { kind: 'diffusion', allowExtra: true });
     const total = ck.epoch + 1;
     const r2 = await cli([...toyTrain, '--resume', '--epochs', String(total), '--sample-every', '0', '--out', out]);

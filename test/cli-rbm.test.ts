@@ -100,7 +100,7 @@ describe('genphys rbm', () => {
     expect(process.listenerCount('SIGINT')).toBe(listeners);
     // The final message is one line that says what happened and how to go on.
     const last = res.err.trim().split('\n').pop()!;
-    expect(last).toMatch(/^genphys: interrupted at epoch \d+ \(step \d+\); checkpoint saved in .*; continue with --resume --out /);
+    expect(last).toMatch(/^genphys: interrupted after \d+ complete epochs \(step \d+\); checkpoint saved in .*; continue with --resume --out /);
     expect(last).toContain(dir);
     const ck = loadCheckpoint(dir, { kind: 'rbm', allowExtra: true });
     expect(ck.epoch).toBeGreaterThan(0);

@@ -147,12 +147,12 @@ describe('genphys vae (CLI)', () => {
     expect(res.code, res.stderr).toBe(130);
     expect(process.listenerCount('SIGINT')).toBe(listeners);
     const last = res.stderr.trim().split('\n').pop()!;
-    expect(last).toMatch(/^genphys: interrupted at epoch \d+ \(step \d+\); checkpoint saved in .*; continue with --resume --out /);
+    expect(last).toMatch(/^genphys: interrupted after \d+ complete epochs \(step \d+\); checkpoint saved in .*; continue with --resume --out /);
     expect(last).toContain(out);
     const ck = loadVaeCheckpoint(join(out, 'checkpoint.json'));
     expect(ck.trainer!.epoch).toBeLessThan(100000);
     expect(ck.trainer!.step).toBeGreaterThan(0);
-    expect(last).toContain(`interrupted at epoch ${ck.trainer!.epoch} (step ${ck.trainer!.step})`);
+    expect(last).toContain(`interrupted after ${ck.trainer!.epoch} complete epochs (step ${ck.trainer!.step})`);
     // --epochs (the total) lowered to one more than done: the resume finishes, exit 0.
     const total = ck.trainer!.epoch + 1;
     const r2 = await cli([...args, '--resume', '--epochs', String(total), '--quiet']);

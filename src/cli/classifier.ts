@@ -284,7 +284,7 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
     view.stop();
     stop.dispose();
   }
-  if (res.status === 'interrupted') throw new InterruptedError(`interrupted at epoch ${res.epochs} (step ${res.step}); checkpoint saved in ${g.out}; continue with --resume --out ${g.out}`);
+  if (res.status === 'interrupted') throw new InterruptedError(`interrupted after ${res.epochs} complete epochs (step ${res.step}); checkpoint saved in ${g.out}; continue with --resume --out ${g.out}`);
   const secs = (performance.now() - t0) / 1000;
   log(`done: ${res.epochs} epochs in ${secs.toFixed(1)} s; ${o.data} ${data.evalSplit} accuracy ${(100 * res.accuracy!).toFixed(2)} % (n = ${data.eval.n}); weights in ${res.exported}`);
 }

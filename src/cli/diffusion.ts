@@ -95,7 +95,7 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
     view.stop();
     stop.dispose();
   }
-  if (res.status === 'interrupted') throw new InterruptedError(`interrupted at epoch ${res.epoch} (step ${res.step}); checkpoint saved in ${out}; continue with --resume --out ${out}`);
+  if (res.status === 'interrupted') throw new InterruptedError(`interrupted after ${res.epoch} complete epochs (step ${res.step}); checkpoint saved in ${out}; continue with --resume --out ${out}`);
   log(`done: ${out} (epoch ${res.epoch}, step ${res.step}, √ᾱ_T = ${Number(res.config.sqrtAlphaBarT).toExponential(2)}); files: config.json, metrics.jsonl, checkpoint.json, samples`);
 }
 

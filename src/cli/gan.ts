@@ -119,7 +119,7 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
     view.stop();
     stop.dispose();
   }
-  if (res.status === 'interrupted') throw new InterruptedError(`interrupted at epoch ${res.epoch} (step ${res.step}); checkpoint saved in ${out}; continue with --resume --out ${out}`);
+  if (res.status === 'interrupted') throw new InterruptedError(`interrupted after ${res.epoch} complete epochs (step ${res.step}); checkpoint saved in ${out}; continue with --resume --out ${out}`);
   log(`done: ${out} (epoch ${res.epoch}, step ${res.step}); files: config.json, metrics.jsonl, checkpoint.json, samples-epoch-*, curve-loss.svg, curve-d.svg`);
 }
 

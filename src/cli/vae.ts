@@ -199,7 +199,7 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
     stop.dispose();
   }
   res.model.dispose();
-  if (res.stopped === 'interrupted') throw new InterruptedError(`interrupted at epoch ${res.epochs} (step ${res.step}); checkpoint saved in ${g.out}; continue with --resume --out ${g.out}`);
+  if (res.stopped === 'interrupted') throw new InterruptedError(`interrupted after ${res.epochs} complete epochs (step ${res.step}); checkpoint saved in ${g.out}; continue with --resume --out ${g.out}`);
   log(`${res.stopped === 'early' ? 'early stop' : 'done'}: ${res.epochs} epochs, run in ${g.out} (config.json, metrics.jsonl, checkpoint.json, best.json)`);
 }
 

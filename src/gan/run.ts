@@ -438,8 +438,10 @@ function evalImages(gan: Gan, cfg: GanRunConfig, opts: GanEvalOptions): Record<s
     recall: { value: pr.recall, se: binomSe(pr.recall, n), k: pr.k, features: 'pixels' },
   };
   const kidOf = (a: Samples, b: Samples, subsets: number, size: number, features: string) => {
-    const k = kid(a, b, { rng: opts.rng.split(3), subsets, subsetSize: Math.min(size, n) });
-    return { value: k.mean, se: k.std / Math.sqrt(k.values.length), std: k.std, subsets: k.values.length, subsetSize: k.subsetSize, features };
+    // Subsets of at most half the samples, so that they differ; overlapping subsets are not independent,
+    // so the uncertainty reported is their standard deviation (Bińkowski et al. 2018), not std/√subsets.
+    const k = kid(a, b, { rng: opts.rng.split(3), subsets, subsetSize: Math.min(size, Math.floor(n / 2)) });
+    return { value: k.mean, se: k.std, std: k.std, subsets: k.values.length, subsetSize: k.subsetSize, features };
   };
   if (opts.features) {
     const f = opts.features;

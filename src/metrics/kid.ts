@@ -12,7 +12,7 @@ import { checkSameWidth, checkSamples, selectRows, type Samples } from './sample
 export interface KidOptions {
   /** Random stream for the subsets. */
   readonly rng: Rng;
-  /** Rows drawn (without replacement) from each set per subset. Default min(1000, m, n). */
+  /** Rows drawn (without replacement) from each set per subset. Default min(1000, ⌊min(m, n)/2⌋). */
   readonly subsetSize?: number;
   /** Number of subsets. Default 100. */
   readonly subsets?: number;
@@ -43,7 +43,9 @@ export function kid(real: Samples, fake: Samples, opts: KidOptions): KidResult {
   checkSamples('kid real', real, 3);
   checkSamples('kid fake', fake, 3);
   checkSameWidth('kid', real, fake);
-  const size = opts.subsetSize ?? Math.min(1000, real.n, fake.n);
+  // Subsets of at most half of each set, so they differ and their spread means something (a subset of
+  // every row would repeat one number: std 0).
+  const size = opts.subsetSize ?? Math.min(1000, Math.floor(Math.min(real.n, fake.n) / 2));
   const count = opts.subsets ?? 100;
   if (!(Number.isInteger(size) && size >= 3)) throw new UsageError(`kid: subsetSize must be an integer ≥ 3, got ${size}`);
   if (size > real.n || size > fake.n) throw new UsageError(`kid: subsetSize ${size} exceeds the rows available (real ${real.n}, fake ${fake.n})`);

@@ -36,7 +36,10 @@ export interface LoopOptions {
   readonly saveEvery: number;
   /** Aborting stops at the next slice boundary with a checkpoint. */
   readonly signal?: AbortSignal;
-  /** Batches per slice: the loop yields to the event loop between slices (default 8). */
+  /**
+   * Batches per slice: the loop yields to the event loop (so a Ctrl-C is seen) between slices.
+   * Default: adaptive, sized to about 100 ms of training (1 batch when batches are slow).
+   */
   readonly sliceBatches?: number;
   /** Run directory, for the events. */
   readonly dir: string;
@@ -67,7 +70,9 @@ const yieldToEvents = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
  */
 export async function runTraining(task: TrainingTask, opts: LoopOptions): Promise<LoopResult> {
   const emit = opts.onEvent ?? (() => {});
-  const slice = opts.sliceBatches ?? 8;
+  // Slices of about 100 ms: responsive to signals whether a batch takes 50 µs or 40 s.
+  let slice = opts.sliceBatches ?? 1;
+  const adaptive = opts.sliceBatches === undefined;
   emit({ type: 'start', dir: opts.dir, resumed: opts.resumed === true, epoch: task.epoch, step: task.step, epochs: opts.epochs, batchesPerEpoch: task.batchesPerEpoch });
   const save = () => {
     const path = task.save();
@@ -84,10 +89,15 @@ export async function runTraining(task: TrainingTask, opts: LoopOptions): Promis
       break;
     }
     const epoch = task.epoch;
+    const t0 = performance.now();
     const m = await task.advance(slice, (batch, loss) => {
       if (!Number.isFinite(loss)) diverged(`the loss (${loss})`);
       emit({ type: 'batch', epoch: epoch + 1, batch, batchesPerEpoch: task.batchesPerEpoch, loss });
     });
+    if (adaptive) {
+      const ms = performance.now() - t0;
+      slice = Math.max(1, Math.min(256, ms > 0 ? Math.round((slice * 100) / ms) : slice * 2));
+    }
     const bad = task.nonFinite();
     if (bad !== null) diverged(`parameter '${bad}'`);
     if (m === null) {
