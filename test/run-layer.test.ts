@@ -277,3 +277,14 @@ describe('Gaussian–Bernoulli RBM data units', () => {
     expect(r.config.standardization).toEqual(cfg.standardization);
   });
 });
+
+describe('a kill before the first config.json', () => {
+  it('leaves only a temporary file, which neither blocks a fresh start nor survives it', async () => {
+    const d = fresh('tmp-only');
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, '.config.json.4242.1700000000000.tmp'), '{"command": "rbm tr');
+    const r = await trainRbmRun(rbmBase(d, { epochs: 1 }));
+    expect(r.status).toBe('done');
+    expect(readdirSync(d).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { join } from 'node:path';
+import { initBackend } from '../engine/backend.js';
 import { InterruptedError, UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { GAN_LOSS_NAMES, GAN_PRESET_NAMES, type GanLossName, type GanOverrides } from '../gan/presets.js';
@@ -95,6 +96,8 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
   const given = givenFlags(cmd, flags as unknown as Record<string, unknown>, TRAIN_FLAG_PATHS);
   if (flags.resume && flags.override !== undefined) throw new UsageError('--override: not allowed with --resume (the run keeps its configuration)');
   const overrides = overridesFromFlags(flags);
+  // The tensor backend as --backend asks (native by default): without this tfjs would run on its plain cpu backend.
+  await initBackend(g.backend, { quiet: true });
   const view = runRenderer('gan train', g.quiet);
   const stop = catchInterrupts(() => process.stderr.write('\ngenphys: interrupt: saving a checkpoint after this batch\n'));
   let res;
@@ -131,6 +134,7 @@ interface SampleFlags {
 
 async function sample(dir: string, flags: SampleFlags, cmd: Command): Promise<void> {
   const g = globals(cmd);
+  await initBackend(g.backend, { quiet: true });
   const log = logger(g.quiet);
   if (!flags.grid) throw new UsageError('--grid: required (a .png for images, a .svg scatter plot for 2D toys)');
   checkOutputFile(flags.grid, '--grid');
@@ -176,6 +180,7 @@ async function featureClassifier(dataset: string): Promise<{ features: GanEvalOp
 
 async function evaluate(dir: string, flags: EvalFlags, cmd: Command): Promise<void> {
   const g = globals(cmd);
+  await initBackend(g.backend, { quiet: true });
   const log = logger(g.quiet);
   const run = loadGanRun(dir);
   const kind = run.config.dataKind;

@@ -102,7 +102,9 @@ export function prepareRun(spec: RunSpec): PreparedRun {
   if (spec.resume && spec.force) throw new RunError('--resume and --force cannot be combined');
   const dir = checkOutputDir(spec.dir, flag);
   const exists = existsSync(dir);
-  const entries = exists ? readdirSync(dir) : [];
+  // Temporary files of an atomic write killed half-way (`.<file>.<pid>.<time>.tmp`) do not make a directory a run:
+  // a kill between mkdir and the first config.json must not leave a directory nothing can start in.
+  const entries = exists ? readdirSync(dir).filter((f) => !/^\..+\.\d+\.\d+\.tmp$/.test(f)) : [];
   let stored: StoredConfig | null = null;
   if (spec.resume) {
     if (!exists) throw new RunError(`--resume: ${spec.dir} does not exist`);
@@ -119,6 +121,7 @@ export function prepareRun(spec: RunSpec): PreparedRun {
     commit(config, checkpointEpoch) {
       if (!spec.resume && entries.length > 0) rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
+      cleanCheckpointDir(dir);
       const run = new RunDir(spec.dir);
       if (spec.resume) {
         cleanCheckpointDir(dir);
