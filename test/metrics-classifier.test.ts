@@ -15,7 +15,7 @@ import { Rng } from '../src/core/rng.js';
 import { DEBIAN_FASHION_MNIST_DIR } from '../src/data/datasets.js';
 import { initBackend } from '../src/engine/backend.js';
 import { main } from '../src/cli/main.js';
-import { loadClassifierData, trainClassifierRun, type ClassifierSplits } from '../src/cli/classifier.js';
+import { loadClassifierData, trainClassifierRun, type ClassifierSplits } from '../src/metrics/classifier-run.js';
 import {
   ClassifierTrainer,
   DEFAULT_CLASSIFIER_TRAIN,
