@@ -9,6 +9,7 @@ import { canonicalJson, expandSweep, jobArgv, jobId, parseSweepSpec, sha256Hex, 
 import { reportCsv, reportMarkdown, type ReportRow } from '../src/sweep/report.js';
 import { parseQueueUrl } from '../src/sweep/queue.js';
 import { VERSION } from '../src/version.js';
+import { jobEnv, threadsPerJob } from '../src/sweep/exec.js';
 
 describe('sha256Hex', () => {
   it('matches the FIPS 180-2 vectors and node:crypto on lengths around the padding boundaries', () => {
@@ -180,5 +181,23 @@ describe('parseQueueUrl', () => {
     expect(() => parseQueueUrl('http://h:1')).toThrow(/^--queue: 'http:' is not supported \(expected redis:\/\/ or rediss:\/\/\)$/);
     expect(() => parseQueueUrl('redis://h:1/x')).toThrow(/^--queue: database 'x' must be a number$/);
     expect(() => parseQueueUrl('localhost:6379')).toThrow(UsageError);
+  });
+});
+
+describe('threads per job', () => {
+  it('splits the cores between concurrent jobs, at least one each', () => {
+    expect(threadsPerJob(2, 1)).toBe(2);
+    expect(threadsPerJob(2, 2)).toBe(1);
+    expect(threadsPerJob(16, 3)).toBe(5);
+    expect(threadsPerJob(2, 8)).toBe(1);
+  });
+  it('sets GENPHYS_THREADS for the job unless the caller chose a thread count', () => {
+    const base = { PATH: '/bin' };
+    const env = jobEnv(base, 1);
+    expect(env).toEqual({ PATH: '/bin', GENPHYS_THREADS: '1' });
+    expect(base).toEqual({ PATH: '/bin' }); // the caller's environment is not changed
+    expect(jobEnv({ OPENBLAS_NUM_THREADS: '4' }, 1)).toEqual({ OPENBLAS_NUM_THREADS: '4' });
+    expect(jobEnv({ GENPHYS_THREADS: '3' }, 1)).toEqual({ GENPHYS_THREADS: '3' });
+    expect(jobEnv(base, undefined)).toBe(base);
   });
 });

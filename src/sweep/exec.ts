@@ -35,6 +35,24 @@ export interface RunJobOptions {
   readonly worker?: string;
   /** Attempt number, for the event log and failures (default 1). */
   readonly attempt?: number;
+  /**
+   * BLAS threads for the job (`GENPHYS_THREADS`), so that N concurrent jobs share the
+   * cores instead of each starting a thread per core and spinning against the others.
+   * Ignored when the caller's environment already sets `GENPHYS_THREADS` or
+   * `OPENBLAS_NUM_THREADS`. Default: the job inherits the environment as it is.
+   */
+  readonly threads?: number;
+}
+
+/** BLAS threads per job when `jobs` run at once on `cores` cores: ⌊cores / jobs⌋, at least 1. */
+export function threadsPerJob(cores: number, jobs: number): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, jobs)));
+}
+
+/** The environment of a job's process: the caller's, plus the thread count unless the caller set one. */
+export function jobEnv(base: NodeJS.ProcessEnv, threads: number | undefined): NodeJS.ProcessEnv {
+  if (threads === undefined || (base.GENPHYS_THREADS ?? '') !== '' || (base.OPENBLAS_NUM_THREADS ?? '') !== '') return base;
+  return { ...base, GENPHYS_THREADS: String(threads) };
 }
 
 /** The default `host:pid` worker name. */
@@ -119,7 +137,7 @@ export async function runJob(job: SweepJob, opts: RunJobOptions): Promise<JobOut
   let exitCode: number | null;
   let signal: string | null;
   try {
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', logFd, logFd], env: process.env });
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', logFd, logFd], env: jobEnv(process.env, opts.threads) });
     await store.writeRunning({ id: job.id, worker, host: hostname(), pid: child.pid ?? -1, started: started.toISOString() });
     let killTimer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = () => {

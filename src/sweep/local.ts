@@ -5,7 +5,7 @@
  */
 import { cpus } from 'node:os';
 import { VERSION } from '../version.js';
-import { runJob, type JobOutcome } from './exec.js';
+import { runJob, threadsPerJob, type JobOutcome } from './exec.js';
 import { writeReport, type SweepSummary } from './report.js';
 import { writeSweepOutputs } from './gather.js';
 import { expandSweep, sweepId, type SweepJob, type SweepSpec } from './spec.js';
@@ -65,6 +65,7 @@ export async function runSweepLocal(spec: SweepSpec, opts: LocalSweepOptions): P
   if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
   const { sweepId: id, jobs } = await writeManifest(spec, store);
   const queue = [...jobs];
+  const threads = threadsPerJob(cpus().length, Math.min(workers, jobs.length));
   let running = 0;
   let done = 0;
   let failed = 0;
@@ -78,7 +79,7 @@ export async function runSweepLocal(spec: SweepSpec, opts: LocalSweepOptions): P
       emit('start', job);
       let outcome: JobOutcome;
       try {
-        outcome = await runJob(job, { store, ...(opts.bin ? { bin: opts.bin } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+        outcome = await runJob(job, { store, threads, ...(opts.bin ? { bin: opts.bin } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
       } finally {
         running--;
       }

@@ -8,7 +8,8 @@
 import { DelayedError, FlowProducer, Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { GenphysError, UsageError } from '../core/errors.js';
 import { VERSION } from '../version.js';
-import { runJob, workerName } from './exec.js';
+import { cpus } from 'node:os';
+import { runJob, threadsPerJob, workerName } from './exec.js';
 import { writeManifest, type SweepCounts } from './local.js';
 import { writeReport } from './report.js';
 import { writeSweepOutputs } from './gather.js';
@@ -250,7 +251,7 @@ export async function startWorker(opts: WorkerOptions): Promise<SweepWorker> {
     // The id is a path component and names the exact work; a mismatch means another genphys version or tampering.
     if (jobId(job.command, job.flags) !== bj.id) throw new UnrecoverableError(`job ${bj.id}: its flags do not hash to its id under genphys ${VERSION} (enqueued by another version?)`);
     const attempt = bj.attemptsMade + 1;
-    const outcome = await runJob(job, { store, signal: ac.signal, worker: me, attempt, ...(opts.bin ? { bin: opts.bin } : {}), ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) });
+    const outcome = await runJob(job, { store, threads: threadsPerJob(cpus().length, concurrency), signal: ac.signal, worker: me, attempt, ...(opts.bin ? { bin: opts.bin } : {}), ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) });
     if (outcome.status === 'done' || outcome.status === 'skipped') return { status: outcome.status, seconds: outcome.result.seconds, worker: outcome.result.worker };
     if (outcome.status === 'interrupted') {
       if (ac.signal.aborted) {
@@ -307,7 +308,18 @@ export async function startWorker(opts: WorkerOptions): Promise<SweepWorker> {
         process.off('SIGINT', onSignal);
       }
       ac.abort();
-      await Promise.allSettled([runner.close(), gatherer.close()]);
+      // The running commands get graceMs to checkpoint; a BullMQ close that still hangs
+      // after that (seen once after a Redis restart) is forced, so SIGTERM always ends the worker.
+      const graceful = Promise.allSettled([runner.close(), gatherer.close()]).then(() => true);
+      const limitMs = (opts.graceMs ?? 30_000) + 5_000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<false>((res) => (timer = setTimeout(() => res(false), limitMs)));
+      const clean = await Promise.race([graceful, timedOut]);
+      clearTimeout(timer);
+      if (!clean) {
+        process.stderr.write(`genphys worker ${me}: the queue connection did not close within ${limitMs / 1000} s; closing it by force\n`);
+        await Promise.race([Promise.allSettled([runner.close(true), gatherer.close(true)]), new Promise((res) => setTimeout(res, 2_000))]);
+      }
       markClosed();
     })();
     return closing;
