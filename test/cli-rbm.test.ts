@@ -240,9 +240,9 @@ describe('genphys rbm train: run directories, --resume, --force, --epochs', () =
     for (const [flag, value, was] of [
       ['--hidden', '16', '8'],
       ['--data', 'bars-and-stripes:4', 'bars-and-stripes:3'],
-      ['--lr', '0.5', '0.01'],
+      ['--lr', '0.5', '0.05'],
       ['--batch', '2', '7'],
-      ['--method', 'cd', 'pcd'],
+      ['--method', 'cd', 'exact'],
     ] as const) {
       const r = await runCli(['--quiet', '--out', dir, 'rbm', 'train', '--resume', flag, value, '--epochs', '4']);
       expect(r.code, `${flag}: ${r.err}`).toBe(2);

@@ -146,7 +146,11 @@ const fmtMetric = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 
  * epoch lines are.
  */
 export function runRenderer(label: string, quiet: boolean, pick?: (m: Readonly<Record<string, number>>) => string): { listener: RunListener; stop(): void } {
-  if (quiet) return { listener: () => {}, stop() {} };
+  // Warnings reach stderr even with --quiet.
+  const warn = (e: RunEvent) => {
+    if (e.type === 'warning') process.stderr.write(`genphys: warning: epoch ${e.epoch}: ${e.message}\n`);
+  };
+  if (quiet) return { listener: warn, stop() {} };
   const tty = process.stderr.isTTY === true;
   let multi: cliProgress.MultiBar | null = null;
   let bar: cliProgress.SingleBar | null = null;
@@ -171,6 +175,9 @@ export function runRenderer(label: string, quiet: boolean, pick?: (m: Readonly<R
     } else if (e.type === 'epoch') {
       const text = pick ? pick(e.metrics) : Object.entries(e.metrics).filter(([k]) => k !== 'epoch' && k !== 'step').map(([k, v]) => `${k} ${fmtMetric(v)}`).join('  ');
       line(`epoch ${e.epoch}  ${text}`);
+    } else if (e.type === 'warning') {
+      if (multi) multi.log(`genphys: warning: epoch ${e.epoch}: ${e.message}\n`);
+      else warn(e);
     } else if (e.type === 'end') {
       if (multi) multi.stop();
       multi = null;

@@ -4,7 +4,8 @@
  * modelling lives in src/ebm; this file maps flags to it and writes artifacts.
  */
 import { Option, type Command } from 'commander';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { InterruptedError, UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { writeSpinText } from '../data/index.js';
@@ -43,12 +44,13 @@ interface TrainFlags {
   dataDir?: string;
   hidden: number;
   visible?: Visible;
-  method: 'cd' | 'pcd' | 'pt';
+  method?: 'cd' | 'pcd' | 'pt' | 'exact';
   k: number;
   epochs: number;
-  lr: number;
+  lr?: number;
   batch: number;
-  optimizer: 'sgd' | 'adam';
+  optimizer?: 'sgd' | 'adam';
+  initStd?: number;
   momentum: number;
   weightDecay: number;
   average: number;
@@ -57,6 +59,10 @@ interface TrainFlags {
   chains?: number;
   ptReplicas: number;
   exactEvery: number;
+  earlyStop: number;
+  aisEvery: number;
+  aisBetas: number;
+  aisRuns: number;
   gridEvery: number;
   saveEvery: number;
   resume: boolean;
@@ -70,6 +76,7 @@ const TRAIN_FLAG_PATHS = {
   limit: ['--limit', 'data.limit'],
   dataDir: ['--data-dir', 'data.dir'],
   hidden: ['--hidden', 'model.nHidden'],
+  initStd: ['--init-std', 'model.initStd'],
   method: ['--method', 'train.method'],
   k: ['--k', 'train.k'],
   epochs: ['--epochs', 'epochs'],
@@ -99,11 +106,11 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
   // --epochs is the total and may be raised on resume; it is checked by the run itself.
   const { ['--epochs']: _epochs, ...conflicting } = given;
   const opts: TrainOptions = {
-    method: flags.method,
+    ...(flags.method ? { method: flags.method } : {}),
     k: flags.k,
     batchSize: flags.batch,
-    learningRate: flags.lr,
-    optimizer: flags.optimizer,
+    ...(flags.lr !== undefined ? { learningRate: flags.lr } : {}),
+    ...(flags.optimizer ? { optimizer: flags.optimizer } : {}),
     momentum: flags.momentum,
     weightDecay: flags.weightDecay,
     averaging: flags.average,
@@ -124,10 +131,15 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
       seed: g.seed,
       data: { spec: flags.data ?? '', binarize: flags.binarize, ...(flags.limit ? { limit: flags.limit } : {}), ...(flags.dataDir ? { dir: flags.dataDir } : {}) },
       hidden: flags.hidden,
+      ...(flags.initStd !== undefined ? { initStd: flags.initStd } : {}),
       ...(flags.visible ? { visible: flags.visible } : {}),
       train: opts,
       epochs: flags.epochs,
       exactEvery: flags.exactEvery,
+      earlyStop: flags.earlyStop,
+      aisEvery: flags.aisEvery,
+      aisBetas: flags.aisBetas,
+      aisRuns: flags.aisRuns,
       gridEvery: flags.gridEvery,
       saveEvery: flags.saveEvery,
       kernels: `${getKernels().name} (${getKernels().blas})`,
@@ -152,13 +164,20 @@ interface SampleFlags {
   text?: string;
 }
 
-async function sample(dir: string, flags: SampleFlags, cmd: Command): Promise<void> {
+/** `<run>` is a run directory or one of its checkpoint files (e.g. `best.json` of `--early-stop`). */
+function runTarget(arg: string): { dir: string; model: string } {
+  if (arg.endsWith('.json') && existsSync(arg) && statSync(arg).isFile()) return { dir: dirname(arg), model: arg };
+  return { dir: arg, model: arg };
+}
+
+async function sample(target: string, flags: SampleFlags, cmd: Command): Promise<void> {
   const g = globals(cmd);
   const log = logger(g.quiet);
+  const { dir, model: modelPath } = runTarget(target);
   const cfg = readRunConfigOrThrow(dir);
   if (flags.grid) checkOutputFile(flags.grid, '--grid');
   if (flags.text) checkOutputFile(flags.text, '--text');
-  const { model } = loadModel(dir);
+  const { model } = loadModel(modelPath);
   const rng = new Rng(g.seed);
   const burnIn = deprecated(flags.burnIn, flags.steps, '--steps', '--burn-in') ?? 1000;
   const o = { chains: flags.chains, burnIn, samples: 1 };
@@ -196,12 +215,13 @@ interface EvalFlags {
   top: number;
 }
 
-async function evaluate(dir: string, flags: EvalFlags, cmd: Command): Promise<void> {
+async function evaluate(target: string, flags: EvalFlags, cmd: Command): Promise<void> {
+  const { dir, model: modelPath } = runTarget(target);
   const g = globals(cmd);
   const log = logger(g.quiet);
   const cfg = readRunConfigOrThrow(dir);
   if (flags.reverse && !flags.ais) throw new UsageError('--reverse needs --ais (reverse AIS runs next to forward AIS)');
-  const { model, epoch } = loadModel(dir);
+  const { model, epoch } = loadModel(modelPath);
   const data = loadRunData(cfg);
   const stats = (cfg.standardization as Standardization | undefined) ?? null;
   const trainX = prepareRows(model, data, data.train, stats);
@@ -269,12 +289,13 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'dataset directory override')
     .option('--hidden <n>', 'hidden units', intArg(1), 64)
     .addOption(new Option('--visible <type>', 'visible units: binary, spin (±1) or gaussian (data standardised); default from the data').argParser(choiceArg(['binary', 'spin', 'gaussian'] as const)))
-    .addOption(new Option('--method <m>', 'negative phase').argParser(choiceArg(['cd', 'pcd', 'pt'] as const)).default('pcd'))
+    .addOption(new Option('--method <m>', 'negative phase: cd, pcd, pt, or exact (enumerates a binary layer of ≤ 20 units: the true gradient); default exact where that costs ≤ 2^26 multiply-adds per update, else pcd').argParser(choiceArg(['cd', 'pcd', 'pt', 'exact'] as const)))
     .option('--k <n>', 'Gibbs steps per update', intArg(1), 1)
     .option('--epochs <n>', 'total epochs of the run (also on --resume)', intArg(1), 10)
-    .option('--lr <x>', 'learning rate', floatArg(0, Infinity, { min: true }), 0.01)
+    .option('--lr <x>', 'learning rate (default 0.05 with --method exact, else 0.01)', floatArg(0, Infinity, { min: true }))
     .option('--batch <n>', 'minibatch size', intArg(1), 100)
-    .addOption(new Option('--optimizer <name>', 'optimiser').argParser(choiceArg(['sgd', 'adam'] as const)).default('sgd'))
+    .addOption(new Option('--optimizer <name>', 'optimiser (default adam with --method exact, else sgd)').argParser(choiceArg(['sgd', 'adam'] as const)))
+    .option('--init-std <x>', 'standard deviation of the initial weights (default min(1, 2/√visible) with --method exact, else 0.01)', floatArg(0, Infinity, { min: true }))
     .option('--momentum <x>', 'SGD momentum', floatArg(0, 1, { max: true }), 0)
     .option('--weight-decay <x>', 'L2 weight decay on W', floatArg(0), 0)
     .option('--average <f>', 'model = mean of the parameters over the last fraction f of the planned updates (Polyak–Ruppert; 0 = last iterate)', floatArg(0, 1), 0)
@@ -283,6 +304,10 @@ export function register(program: Command): void {
     .option('--chains <n>', 'Markov chains run side by side: the persistent chains of pcd/pt (default: batch size)', intArg(1))
     .option('--pt-replicas <n>', 'parallel-tempering replicas (--method pt)', intArg(2), 10)
     .option('--exact-every <n>', 'exact log-likelihood every n epochs when a layer has ≤ 20 units (0: never)', intArg(0), 1)
+    .option('--early-stop <n>', 'stop when the held-out exact log-likelihood has not improved for n evaluations; the best model is kept as best.json (0: off)', intArg(0), 0)
+    .option('--ais-every <n>', 'every n epochs, bound the held-out LL of a model too large to enumerate by forward and reverse AIS (metrics aisLL ≥ reverseAisLL; 0: never)', intArg(0), 0)
+    .option('--ais-betas <n>', 'intermediate distributions of --ais-every', intArg(10), 1000)
+    .option('--ais-runs <n>', 'AIS runs each way for --ais-every', intArg(2), 32)
     .option('--grid-every <n>', 'write chain and filter grids every n epochs (0: only at the end)', intArg(0), 1)
     .option('--save-every <n>', 'checkpoint every n epochs (0: only at the end; always at the end and on SIGINT)', intArg(0), 1)
     .option('--resume', 'continue the run in --out exactly from its checkpoint; options come from the run, a conflicting flag is an error, --epochs (the total) may be raised', false)
@@ -291,7 +316,7 @@ export function register(program: Command): void {
   rbm
     .command('sample')
     .description('draw samples from a trained run')
-    .argument('<run>', 'run directory')
+    .argument('<run>', 'run directory, or a checkpoint file in it (e.g. runs/x/best.json)')
     .option('--chains <n>', 'Markov chains run side by side (one sample each)', intArg(1), 64)
     .option('--burn-in <n>', 'Gibbs sweeps per chain before the sample is taken', intArg(0))
     .addOption(new Option('--steps <n>', 'old spelling of --burn-in').argParser(intArg(0)).hideHelp())
@@ -303,7 +328,7 @@ export function register(program: Command): void {
   rbm
     .command('eval')
     .description('log-likelihood by exact enumeration (small layers) or AIS; exact visible distribution for small models')
-    .argument('<run>', 'run directory')
+    .argument('<run>', 'run directory, or a checkpoint file in it (e.g. runs/x/best.json)')
     .option('--exact', 'exact log Z by enumerating the smaller layer (≤ 24 units)', false)
     .option('--ais', 'annealed importance sampling', false)
     .option('--reverse', 'also reverse AIS (with --ais)', false)

@@ -2,6 +2,16 @@
  * Energy-based models: RBMs, MCMC samplers, CD/PCD/PT training, exact and AIS
  * partition functions, metrics and the bars-and-stripes benchmark data.
  */
+export {
+  EXACT_PHASE_DEFAULT_COST,
+  EXACT_PHASE_MAX_UNITS,
+  ExactPhase,
+  exactPhaseCost,
+  exactPhaseInitStd,
+  exactPhaseIsDefault,
+  exactPhaseLayer,
+  type ExactPhaseOptions,
+} from './exact-phase.js';
 export { unitStates, type EnergyModel, type LayerOptions, type Params, type Tempering, type UnitType } from './model.js';
 export {
   BernoulliRBM,
@@ -70,3 +80,19 @@ export {
 } from './bars-and-stripes.js';
 export { chiSquareTest, gammaQ, logGamma, type ChiSquareResult } from './stats.js';
 export { RBM_CHECKPOINT_KIND, createModel, loadModel, saveModel, type LoadedModel, type SaveModelOptions } from './io.js';
+export {
+  barsAndStripesProblem,
+  defaultSuite,
+  empiricalEntropy,
+  fidelity,
+  isingPairProblem,
+  klDivergence,
+  parityProblem,
+  problemDataset,
+  sparseBoltzmannProblem,
+  tfimGroundStateProblem,
+  type SparseBoltzmannProblem,
+  type SuiteProblem,
+  type TfimProblem,
+} from './suite.js';
+export { trainOnProblem, type SuiteTrainOptions, type SuiteTrainResult } from './suite-train.js';

@@ -46,6 +46,8 @@ export interface SaveModelOptions {
   readonly dataset?: DatasetFingerprint;
   /** Base name of the files in `dir` (default 'checkpoint'). */
   readonly name?: string;
+  /** Step and epoch to record when no trainer is given (e.g. the best model of a run). */
+  readonly at?: { readonly step: number; readonly epoch: number };
 }
 
 /** Save a model (and optionally its trainer) to `dir`; returns the two file paths. */
@@ -67,8 +69,8 @@ export function saveModel(dir: string, model: EnergyModel, opts: SaveModelOption
       kind: RBM_CHECKPOINT_KIND,
       config: { model: { kind: model.kind, ...model.config }, ...(trainerJson ? { train: trainerJson.options } : {}) },
       tensors,
-      step: opts.trainer?.step ?? 0,
-      epoch: opts.trainer?.epoch ?? 0,
+      step: opts.trainer?.step ?? opts.at?.step ?? 0,
+      epoch: opts.trainer?.epoch ?? opts.at?.epoch ?? 0,
       ...(trainerJson
         ? {
             optimizer: {

@@ -105,9 +105,10 @@ export interface EnergyModel {
   /**
    * Sufficient statistics: `into[p] += scale · Σ_rows −∂E(v, h)/∂θ_p` for every
    * trainable parameter p. With h = E[h | v] this is the Rao–Blackwellised
-   * phase statistic, since −∂E/∂θ is linear in h.
+   * phase statistic, since −∂E/∂θ is linear in h. With `rowWeights`, row r counts
+   * `rowWeights[r]` times (an exact expectation over enumerated states).
    */
-  accumulateStatistics(v: Float32Array, h: Float32Array, scale: number, into: Params): void;
+  accumulateStatistics(v: Float32Array, h: Float32Array, scale: number, into: Params, rowWeights?: Float64Array): void;
   /** log Z of the β = 0 member of the tempering family (closed form). */
   logZBase(baseBias?: Float32Array | null): number;
   /** Base-rate visible biases fitted to data marginals (rows × nVisible). */

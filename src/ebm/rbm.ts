@@ -236,7 +236,7 @@ abstract class RBMBase implements EnergyModel {
   abstract meanVisibles(h: Float32Array, o?: LayerOptions): Float32Array;
   abstract sampleVisibles(h: Float32Array, rng: Rng, o?: LayerOptions): Float32Array;
   abstract energy(v: ArrayLike<number>, h: ArrayLike<number>): Float64Array;
-  abstract accumulateStatistics(v: Float32Array, h: Float32Array, scale: number, into: Params): void;
+  abstract accumulateStatistics(v: Float32Array, h: Float32Array, scale: number, into: Params, rowWeights?: Float64Array): void;
   abstract logZBase(baseBias?: Float32Array | null): number;
   abstract baseRateBias(data: Float32Array): Float32Array;
   abstract initVisibleBiasFromData(data: Float32Array): void;
@@ -247,6 +247,30 @@ abstract class RBMBase implements EnergyModel {
       const off = r * n;
       for (let j = 0; j < n; j++) into[j]! += scale * x[off + j]!;
     }
+  }
+
+  /** Σ_rows w_r · x_r of a rows × n matrix, times `scale`, added to `into` (w null: all ones). */
+  protected static addWeightedColumnSums(x: Float32Array, rows: number, n: number, scale: number, w: Float64Array | null, into: Float32Array): void {
+    if (!w) return RBMBase.addColumnSums(x, rows, n, scale, into);
+    const acc = new Float64Array(n);
+    for (let r = 0; r < rows; r++) {
+      const off = r * n;
+      const wr = w[r]!;
+      for (let j = 0; j < n; j++) acc[j]! += wr * x[off + j]!;
+    }
+    for (let j = 0; j < n; j++) into[j]! += scale * acc[j]!;
+  }
+
+  /** The hidden rows multiplied by their weights (a scratch view), or `h` itself without weights. */
+  protected weightedRows(h: Float32Array, rows: number, n: number, w: Float64Array | null): Float32Array {
+    if (!w) return h;
+    assertShape(w.length === rows, `row weights have ${w.length} entries, expected ${rows}`);
+    const out = this.scratch('wrows', rows * n);
+    for (let r = 0; r < rows; r++) {
+      const wr = w[r]!;
+      for (let j = 0; j < n; j++) out[r * n + j] = wr * h[r * n + j]!;
+    }
+    return out;
   }
 
   /** Column means of a rows × n matrix in float64. */
@@ -394,12 +418,13 @@ export class BernoulliRBM extends RBMBase {
     return out;
   }
 
-  accumulateStatistics(v: Float32Array, h: Float32Array, scale: number, into: Params): void {
+  accumulateStatistics(v: Float32Array, h: Float32Array, scale: number, into: Params, rowWeights?: Float64Array): void {
     const rows = rowsOf(v, this.nVisible, 'visible batch');
     assertShape(h.length === rows * this.nHidden, `hidden batch has ${h.length} entries, expected ${rows * this.nHidden}`);
-    if (into.W) this.kernels.gemm(true, false, this.nVisible, this.nHidden, rows, scale, v, h, 1, into.W);
-    if (into.a) RBMBase.addColumnSums(v, rows, this.nVisible, scale, into.a);
-    if (into.b) RBMBase.addColumnSums(h, rows, this.nHidden, scale, into.b);
+    const w = rowWeights ?? null;
+    if (into.W) this.kernels.gemm(true, false, this.nVisible, this.nHidden, rows, scale, v, this.weightedRows(h, rows, this.nHidden, w), 1, into.W);
+    if (into.a) RBMBase.addWeightedColumnSums(v, rows, this.nVisible, scale, w, into.a);
+    if (into.b) RBMBase.addWeightedColumnSums(h, rows, this.nHidden, scale, w, into.b);
   }
 
   logZBase(baseBias: Float32Array | null = null): number {
@@ -620,17 +645,21 @@ export class GaussianBernoulliRBM extends RBMBase {
    * −∂E/∂W_ij = v_i h_j/σ_i², −∂E/∂a_i = (v_i − a_i)/σ_i², −∂E/∂b_j = h_j,
    * −∂E/∂(log σ_i²) = (v_i − a_i)²/(2σ_i²) − v_i (W·h)_i/σ_i².
    */
-  accumulateStatistics(v: Float32Array, h: Float32Array, scale: number, into: Params): void {
+  accumulateStatistics(v: Float32Array, h: Float32Array, scale: number, into: Params, rowWeights?: Float64Array): void {
     const nv = this.nVisible;
     const nh = this.nHidden;
     const rows = rowsOf(v, nv, 'visible batch');
     assertShape(h.length === rows * nh, `hidden batch has ${h.length} entries, expected ${rows * nh}`);
+    const w = rowWeights ?? null;
     const a = this.params.a!;
     const vs = this.hiddenInput(v, rows);
-    if (into.W) this.kernels.gemm(true, false, nv, nh, rows, scale, vs, h, 1, into.W);
-    if (into.b) RBMBase.addColumnSums(h, rows, nh, scale, into.b);
+    if (into.W) this.kernels.gemm(true, false, nv, nh, rows, scale, vs, this.weightedRows(h, rows, nh, w), 1, into.W);
+    if (into.b) RBMBase.addWeightedColumnSums(h, rows, nh, scale, w, into.b);
     if (into.a) {
-      for (let r = 0; r < rows; r++) for (let i = 0; i < nv; i++) into.a[i]! += scale * (vs[r * nv + i]! - a[i]! * this.invVar(i));
+      for (let r = 0; r < rows; r++) {
+        const wr = w ? w[r]! : 1;
+        for (let i = 0; i < nv; i++) into.a[i]! += scale * wr * (vs[r * nv + i]! - a[i]! * this.invVar(i));
+      }
     }
     if (into.logSigma2) {
       const wh = this.scratch('wh', rows * nv);
@@ -641,7 +670,7 @@ export class GaussianBernoulliRBM extends RBMBase {
         let s = 0;
         for (let r = 0; r < rows; r++) {
           const x = v[r * nv + i]!;
-          s += 0.5 * (x - a[i]!) ** 2 * iv - x * wh[r * nv + i]! * iv;
+          s += (w ? w[r]! : 1) * (0.5 * (x - a[i]!) ** 2 * iv - x * wh[r * nv + i]! * iv);
         }
         g[i]! += scale * s;
       }

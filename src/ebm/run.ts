@@ -19,9 +19,10 @@ import { loadEbmData, type Binarization, type EbmData } from './data.js';
 import { loadModel, saveModel } from './io.js';
 import { freeEnergyGap, logLikelihood, pseudoLikelihood } from './metrics.js';
 import type { EnergyModel } from './model.js';
-import { enumerableLayer, exactLogZ } from './partition.js';
+import { ais, enumerableLayer, exactLogZ, reverseAis } from './partition.js';
 import { BernoulliRBM, GaussianBernoulliRBM } from './rbm.js';
-import { Trainer, type TrainOptions } from './train.js';
+import { Trainer, resolveTrainOptions, type TrainOptions } from './train.js';
+import { exactPhaseInitStd } from './exact-phase.js';
 
 /** Visible unit type. */
 export type VisibleUnits = 'binary' | 'spin' | 'gaussian';
@@ -54,11 +55,29 @@ export interface RbmRunOptions {
   readonly hidden: number;
   /** Visible units (default from the data). */
   readonly visible?: VisibleUnits;
+  /** Standard deviation of the initial weights (new runs; default {@link exactPhaseInitStd} when the exact method is used, else the model's 0.01). */
+  readonly initStd?: number;
   readonly train: TrainOptions;
   /** Total epochs (a resume may raise it to train longer). */
   readonly epochs: number;
   /** Exact log-likelihood every n epochs when a layer has ≤ 20 units (0: never). */
   readonly exactEvery: number;
+  /**
+   * Early stopping: end the run when the held-out exact log-likelihood (the training one
+   * without a test split) has not improved for this many evaluations (0 or absent: off).
+   * The best model so far is kept as `best.json` in the run directory.
+   */
+  readonly earlyStop?: number;
+  /**
+   * Every n epochs (0 or absent: never), bound the held-out log-likelihood from both sides
+   * for models too large to enumerate: forward AIS (log Ẑ low in expectation, so `aisLL` is
+   * an optimistic estimate) and reverse AIS from the held-out data (`reverseAisLL`, a
+   * pessimistic one); Burda, Grosse & Salakhutdinov, AISTATS 2015.
+   */
+  readonly aisEvery?: number;
+  /** Intermediate distributions of those AIS runs (default 1000) and runs each way (default 32). */
+  readonly aisBetas?: number;
+  readonly aisRuns?: number;
   /** Chain and filter grids every n epochs (0: only at the end). */
   readonly gridEvery: number;
   /** Checkpoint every n epochs (0: only at the end); always at the end and on interrupt. */
@@ -138,6 +157,80 @@ function exactMetrics(model: EnergyModel, train: Float32Array, test: Float32Arra
   return { logZ, trainLL: logLikelihood(model, sub(train), logZ), ...(test ? { testLL: logLikelihood(model, test, logZ) } : {}) };
 }
 
+/** Forward and reverse AIS estimates of the held-out LL (the sandwich), with the base fitted to the training data. */
+function aisSandwich(model: EnergyModel, train: Float32Array, test: Float32Array, rng: Rng, betas: number, runs: number): Record<string, number> {
+  const nv = model.nVisible;
+  const base = model.baseRateBias(train.subarray(0, Math.min(train.length / nv, 10000) * nv));
+  const fwd = ais(model, rng, { betas, runs, baseBias: base });
+  const start = test.subarray(0, Math.min(runs, test.length / nv) * nv);
+  const rev = reverseAis(model, start, rng, { betas, baseBias: base });
+  return { aisLL: logLikelihood(model, test, fwd.logZ), reverseAisLL: logLikelihood(model, test, rev.logZ), aisLogZStdErr: fwd.stdErr };
+}
+
+/** A fall of the exact log-likelihood below its best by more than this (nats per example) is reported. */
+export const LL_DROP_WARNING = 0.5;
+/** A PT swap rate below this between neighbouring replicas means the ladder no longer mixes. */
+export const SWAP_RATE_WARNING = 0.02;
+
+/**
+ * Divergence and mixing diagnostics over a run's metrics lines: warns once when the
+ * exact LL falls {@link LL_DROP_WARNING} below its best (and again only after it recovered),
+ * once when a PT swap rate falls below {@link SWAP_RATE_WARNING}, and tracks the best
+ * value of `key` for early stopping.
+ */
+export class TrainingWatch {
+  best = -Infinity;
+  bestEpoch = 0;
+  /** Evaluations of `key` since the best one. */
+  sinceBest = 0;
+  /** Whether the last observation set a new best. */
+  improved = false;
+  private bestLL = -Infinity;
+  private bestLLEpoch = 0;
+  private falling = false;
+  private swapWarned = false;
+
+  constructor(
+    readonly key: 'testLL' | 'trainLL',
+    readonly patience: number,
+  ) {}
+
+  /** Take one metrics line; returns the warnings it raises. */
+  observe(epoch: number, row: Readonly<Record<string, number>>, swapRates: readonly number[]): string[] {
+    const out: string[] = [];
+    this.improved = false;
+    const v = row[this.key];
+    if (v !== undefined) {
+      if (v > this.best) {
+        this.best = v;
+        this.bestEpoch = epoch;
+        this.sinceBest = 0;
+        this.improved = true;
+      } else this.sinceBest++;
+    }
+    const ll = row.trainLL;
+    if (ll !== undefined) {
+      if (ll > this.bestLL) {
+        this.bestLL = ll;
+        this.bestLLEpoch = epoch;
+      }
+      if (this.bestLL - ll > LL_DROP_WARNING) {
+        if (!this.falling) out.push(`the exact log-likelihood fell from ${this.bestLL.toFixed(3)} (epoch ${this.bestLLEpoch}) to ${ll.toFixed(3)}: training is diverging or oscillating; try a lower --lr${this.patience > 0 ? '' : ', or --early-stop N to keep the best model'}`);
+        this.falling = true;
+      } else if (this.bestLL - ll < LL_DROP_WARNING / 2) this.falling = false;
+    }
+    if (!this.swapWarned && swapRates.length > 0) {
+      let worst = 0;
+      for (let i = 1; i < swapRates.length; i++) if (swapRates[i]! < swapRates[worst]!) worst = i;
+      if (swapRates[worst]! < SWAP_RATE_WARNING) {
+        out.push(`parallel tempering stopped mixing: the swap rate between replicas ${worst} and ${worst + 1} is ${swapRates[worst]!.toFixed(3)}; try more --pt-replicas`);
+        this.swapWarned = true;
+      }
+    }
+    return out;
+  }
+}
+
 /** Streams of a run besides the trainer's own, saved with every checkpoint. */
 interface RunStreams {
   /** The data stream (dynamic binarisation) before the current epoch's draw. */
@@ -207,11 +300,16 @@ export async function trainRbmRun(options: RbmRunOptions): Promise<RbmRunResult>
     if (opts.train.centering && visible === 'gaussian') throw new UsageError('--centering works with binary or spin visibles only');
     checkAllocation(data.nVisible * opts.hidden, 4 * 6, `--hidden ${opts.hidden} (W: ${data.nVisible} × ${opts.hidden} with gradients and moments)`);
     checkAllocation((opts.train.chains ?? opts.train.batchSize ?? 100) * opts.hidden * (opts.train.method === 'pt' ? opts.train.ptReplicas ?? 10 : 1), 4 * 4, `--hidden ${opts.hidden} with --chains`);
-    const init = rng.split(1);
-    model =
-      visible === 'gaussian'
-        ? new GaussianBernoulliRBM({ nVisible: data.nVisible, nHidden: opts.hidden }, init)
-        : new BernoulliRBM({ nVisible: data.nVisible, nHidden: opts.hidden, units: visible === 'spin' ? 'pm1' : '01' }, init);
+    const build = (initStd?: number): EnergyModel => {
+      const init = rng.split(1);
+      const std = initStd !== undefined ? { initStd } : {};
+      return visible === 'gaussian'
+        ? new GaussianBernoulliRBM({ nVisible: data.nVisible, nHidden: opts.hidden, ...std }, init)
+        : new BernoulliRBM({ nVisible: data.nVisible, nHidden: opts.hidden, units: visible === 'spin' ? 'pm1' : '01', ...std }, init);
+    };
+    model = build(opts.initStd);
+    // The exact method starts from a larger scale (exact-phase.ts); the same init stream is used.
+    if (opts.initStd === undefined && resolveTrainOptions(opts.train, model).method === 'exact') model = build(exactPhaseInitStd(data.nVisible));
     trainer = new Trainer(model, opts.train, rng.split(2));
     streams = { dataEpochStart: rng.split(3).getState(), metric: rng.split(4).getState() };
     stats = visible === 'gaussian' ? standardization(data.train, data.nVisible) : null;
@@ -239,6 +337,9 @@ export async function trainRbmRun(options: RbmRunOptions): Promise<RbmRunResult>
   const batchesPerEpoch = Math.ceil(rows / Math.min(trainer.options.batchSize, rows));
   let x: Float32Array | null = null;
   const history = run.readMetrics() as Array<Record<string, number>>;
+  const watch = new TrainingWatch(test ? 'testLL' : 'trainLL', opts.earlyStop ?? 0);
+  for (const r of history) watch.observe(r.epoch!, r, []);
+  watch.improved = false;
   const save = () =>
     saveModel(opts.dir, model, {
       trainer,
@@ -285,10 +386,17 @@ export async function trainRbmRun(options: RbmRunOptions): Promise<RbmRunResult>
         if (model.visibleUnits !== 'gaussian') row.pseudoLL = pseudoLikelihood(model, sub, { rng: metricRng, normalize: 'sum' });
         if (test) row.freeEnergyGap = freeEnergyGap(model, xe, test);
         if (exactOk && opts.exactEvery > 0 && epoch % opts.exactEvery === 0) Object.assign(row, exactMetrics(model, xe, test));
+        if (opts.aisEvery && epoch % opts.aisEvery === 0) Object.assign(row, aisSandwich(model, xe, test ?? xe, metricRng, opts.aisBetas ?? 1000, opts.aisRuns ?? 32));
         const swaps = trainer.swapRates();
+        for (const message of watch.observe(epoch, row, swaps)) opts.onEvent?.({ type: 'warning', epoch, message });
         history.push(row);
         run.appendMetrics({ ...row, ...(swaps.length > 0 ? { swapRates: swaps } : {}) });
         if (data.image && opts.gridEvery > 0 && epoch % opts.gridEvery === 0) writeRbmGrids(opts.dir, model, trainer, data);
+        if (opts.earlyStop && watch.improved) saveModel(opts.dir, model, { name: 'best', dataset: fp, at: { step: trainer.step, epoch }, extra: { epoch, step: trainer.step, [watch.key]: row[watch.key]! } });
+        if (opts.earlyStop && watch.sinceBest >= opts.earlyStop) {
+          opts.onEvent?.({ type: 'warning', epoch, message: `early stop: ${watch.key} has not improved for ${watch.sinceBest} evaluations (best ${watch.best.toFixed(4)} at epoch ${watch.bestEpoch}, kept as best.json)` });
+          return 'stop';
+        }
         return row;
       },
     },

@@ -5,7 +5,9 @@
  * (Hinton 2002); the negative phase comes from
  *  - 'cd':  contrastive divergence, k Gibbs steps started at the batch (Hinton 2002);
  *  - 'pcd': persistent chains advanced k steps per update (Tieleman, ICML 2008);
- *  - 'pt':  persistent parallel-tempering chains (Desjardins et al., AISTATS 2010).
+ *  - 'pt':  persistent parallel-tempering chains (Desjardins et al., AISTATS 2010);
+ *  - 'exact': enumeration of a small binary layer (exact-phase.ts): the true gradient of
+ *    the minibatch's log-likelihood. The default where it is cheap ({@link exactPhaseIsDefault}).
  * Optimisers: SGD with momentum and weight decay, or Adam (Kingma & Ba 2015).
  * Optional centring (Melchior, Fischer & Wiskott, JMLR 2016) and tail averaging of the
  * iterates (Polyak & Juditsky, SIAM J. Control Optim. 30, 838 (1992)).
@@ -14,27 +16,32 @@ import { Rng, type RngState } from '../core/rng.js';
 import { ShapeError, assertShape } from '../core/errors.js';
 import type { EnergyModel, Params } from './model.js';
 import { ParallelTempering } from './samplers/tempering.js';
+import { ExactPhase, exactPhaseIsDefault } from './exact-phase.js';
 
 /** Negative-phase method. */
-export type TrainMethod = 'cd' | 'pcd' | 'pt';
+export type TrainMethod = 'cd' | 'pcd' | 'pt' | 'exact';
 /** Learning-rate schedule over the planned training (progress p ∈ [0, 1]). */
 export type LrSchedule = 'constant' | 'linear' | 'exponential' | 'cosine';
 
 /** Training hyperparameters (every field has a default). */
 export interface TrainOptions {
-  /** Negative phase: 'cd', 'pcd' (default) or 'pt'. */
+  /**
+   * Negative phase: 'cd', 'pcd', 'pt' or 'exact'. Default: 'exact' for a model whose
+   * exact negative phase is cheap ({@link exactPhaseIsDefault}: a binary layer of ≤ 20
+   * units, ≤ 2^26 multiply-adds per update), else 'pcd'.
+   */
   readonly method?: TrainMethod;
   /** Gibbs steps per update (default 1). */
   readonly k?: number;
   /** Minibatch size (default 100). */
   readonly batchSize?: number;
-  /** Base learning rate (default 0.01). */
+  /** Base learning rate (default 0.05 with the exact method, else 0.01). */
   readonly learningRate?: number;
   /** Schedule: lr·1 ('constant', default), linear, exponential or cosine decay to lr·finalLrFactor. */
   readonly schedule?: LrSchedule;
   /** Final learning rate as a fraction of the base for decaying schedules (default 0.01). */
   readonly finalLrFactor?: number;
-  /** 'sgd' (default) or 'adam'. */
+  /** 'sgd' or 'adam' (default 'adam' with the exact method, else 'sgd'). */
   readonly optimizer?: 'sgd' | 'adam';
   /** SGD momentum (default 0). */
   readonly momentum?: number;
@@ -76,17 +83,21 @@ export interface TrainOptions {
 /** Fully resolved {@link TrainOptions}. */
 export type ResolvedTrainOptions = Required<Omit<TrainOptions, 'chains'>> & { readonly chains: number };
 
-/** Fill defaults and validate. */
-export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions {
+/** Fill defaults and validate; the default method depends on `model` (without it: 'pcd'). */
+export function resolveTrainOptions(o: TrainOptions = {}, model?: EnergyModel): ResolvedTrainOptions {
   const batchSize = o.batchSize ?? 100;
+  const method = o.method ?? (model && exactPhaseIsDefault(model) ? 'exact' : 'pcd');
+  // With the exact gradient: Adam at 0.05, chosen by the small-problem suite (BENCHMARKS.md
+  // "RBM defaults"); sampled gradients keep plain SGD at 0.01 (Hinton's practical guide, §5).
+  const exact = method === 'exact';
   const r: ResolvedTrainOptions = {
-    method: o.method ?? 'pcd',
+    method,
     k: o.k ?? 1,
     batchSize,
-    learningRate: o.learningRate ?? 0.01,
+    learningRate: o.learningRate ?? (exact ? 0.05 : 0.01),
     schedule: o.schedule ?? 'constant',
     finalLrFactor: o.finalLrFactor ?? 0.01,
-    optimizer: o.optimizer ?? 'sgd',
+    optimizer: o.optimizer ?? (exact ? 'adam' : 'sgd'),
     momentum: o.momentum ?? 0,
     weightDecay: o.weightDecay ?? 0,
     adamBeta1: o.adamBeta1 ?? 0.9,
@@ -110,7 +121,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
   assertShape(r.momentum >= 0 && r.momentum < 1, `momentum must lie in [0, 1), got ${r.momentum}`);
   assertShape(r.weightDecay >= 0, `weightDecay must be ≥ 0, got ${r.weightDecay}`);
   assertShape(r.averaging >= 0 && r.averaging <= 1, `averaging must lie in [0, 1], got ${r.averaging}`);
-  assertShape(['cd', 'pcd', 'pt'].includes(r.method), `method must be cd, pcd or pt, got '${r.method}'`);
+  assertShape(['cd', 'pcd', 'pt', 'exact'].includes(r.method), `method must be cd, pcd, pt or exact, got '${r.method}'`);
   return r;
 }
 
@@ -219,6 +230,7 @@ export class Trainer {
   private readonly mom2: Params = {};
   private chains: Float32Array | null = null;
   private pt: ParallelTempering | null = null;
+  private readonly exact: ExactPhase | null = null;
   /** Centring offsets μ (visible) and λ (hidden). */
   private mu: Float32Array | null = null;
   private lambda: Float32Array | null = null;
@@ -249,8 +261,9 @@ export class Trainer {
     opts: TrainOptions = {},
     rng: Rng = new Rng(0),
   ) {
-    this.options = resolveTrainOptions(opts);
+    this.options = resolveTrainOptions(opts, model);
     this.rng = rng;
+    if (this.options.method === 'exact') this.exact = new ExactPhase(model);
     if (this.options.centering) {
       if (model.visibleUnits === 'gaussian') throw new ShapeError('centring is implemented for binary visible units only');
       for (const p of ['W', 'a', 'b']) assertShape(model.trainable.includes(p), `centring needs a trainable '${p}'`);
@@ -408,11 +421,14 @@ export class Trainer {
     for (let i = 0; i < rec.length; i++) err += (batch[i]! - rec[i]!) ** 2;
     this.lastReconstruction = err / rows;
     // Negative phase.
-    const vNeg = this.negativePhase(batch, rows, hPos);
-    const nNeg = vNeg.length / nv;
-    const hNeg = this.buffer('hneg', nNeg * nh);
-    m.meanHiddens(vNeg, { out: hNeg });
-    m.accumulateStatistics(vNeg, hNeg, -1 / nNeg, this.grads);
+    if (this.exact) this.exact.accumulate(-1, this.grads);
+    else {
+      const vNeg = this.negativePhase(batch, rows, hPos);
+      const nNeg = vNeg.length / nv;
+      const hNeg = this.buffer('hneg', nNeg * nh);
+      m.meanHiddens(vNeg, { out: hNeg });
+      m.accumulateStatistics(vNeg, hNeg, -1 / nNeg, this.grads);
+    }
     if (o.centering) this.centre(hPos, rows);
     if (o.weightDecay > 0) {
       const g = this.grads.W;

@@ -12,6 +12,8 @@ export type RunEvent =
   | { readonly type: 'batch'; readonly epoch: number; readonly batch: number; readonly batchesPerEpoch: number; readonly loss?: number }
   | { readonly type: 'epoch'; readonly epoch: number; readonly step: number; readonly metrics: Metrics }
   | { readonly type: 'checkpoint'; readonly epoch: number; readonly step: number; readonly path: string }
+  /** Something the user should know now (divergence, chains that stop mixing, early stopping): one line. */
+  | { readonly type: 'warning'; readonly epoch: number; readonly message: string }
   | { readonly type: 'end'; readonly status: RunStatus; readonly epoch: number; readonly step: number; readonly dir: string };
 
 /** How a run ended. */
