@@ -8,7 +8,7 @@ import { isingModel, squareTranslations } from '../src/physics/lattice.js';
 import { loadIsingDataset } from '../src/physics/dataset.js';
 import { loadModel } from '../src/ebm/io.js';
 import { LatticeSpinRBM } from '../src/physics/lattice-rbm.js';
-import { comparisonTables, datasetTrainingSets, exactRbmKL, relativeDeviation, runRbmPipeline, trainAndSampleRbm } from '../src/physics/rbm-pipeline.js';
+import { comparisonTables, datasetTrainingSets, exactRbmKL, exactRbmObservables, relativeDeviation, runRbmPipeline, trainAndSampleRbm } from '../src/physics/rbm-pipeline.js';
 import { simulateTemperatures } from '../src/physics/simulate.js';
 import { runCli } from './cli-helpers.js';
 
@@ -103,6 +103,7 @@ describe('RBM learns the thermodynamics of the 4×4 Ising model (reduced Torlai�
       expect(r.kl).not.toBeNull();
       expect(r.kl!).toBeLessThan(r.T < 2 ? 0.08 : 0.01);
       expect(r.kl!).toBeLessThan(0.1 * klUniform);
+      expect(r.rbmExact!.source).toBe('RBM marginal (enumerated)');
     }
     const { markdown, csv } = comparisonTables(rows);
     expect(markdown.split('\n')[0]).toContain('e RBM');
@@ -171,6 +172,10 @@ describe('RBM observables come from an unbiased sampler', () => {
     }
     expect(out.thermo.energy.error).toBeGreaterThan(0);
     expect(Math.abs(out.thermo.energy.value - ez / z)).toBeLessThan(4 * out.thermo.energy.error);
+    // exactRbmObservables is the same sum (its F from float64 inputs, this one's from the float32 gemm:
+    // ~1e-7 relative in F, so 1e-5 on ⟨e⟩); trainAndSampleRbm reports it when asked for exact values.
+    expect(exactRbmObservables(model, T, rbm).energy!).toBeAllClose(ez / z, { rtol: 1e-5 });
+    expect(out.rbmExact).toBeNull(); // exactKL: false
   });
 });
 
@@ -187,6 +192,9 @@ describe('CLI: ising rbm and demo', () => {
     const res = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
     expect(res).toHaveLength(2);
     expect(res[0].kl).toBeGreaterThan(0);
+    expect(res[0].rbmExact.source).toBe('RBM marginal (enumerated)'); // the RBM's exact observables reach results.json
+    expect(readFileSync(join(dir, 'comparison.csv'), 'utf8').split('\n')[0]).toContain('e_rbm_exact');
+    expect(r.out).toMatch(/C -?\d+\.\d% \(model -?\d+\.\d%, sampling -?\d+\.\d%\)/);
     expect(res[0].params).toBeUndefined(); // the weights go to the checkpoints, not results.json
     // The training data are an Ising dataset; each RBM is a run directory that `rbm sample|eval` opens.
     const ds = loadIsingDataset(join(dir, 'data'));

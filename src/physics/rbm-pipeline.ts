@@ -149,6 +149,8 @@ export interface RbmTaskOutput {
   readonly thermo: ThermoEstimates;
   /** KL(p_Boltzmann ‖ p_RBM) in nats, or null. */
   readonly kl: number | null;
+  /** The RBM's exact e, |m|, C, χ ({@link exactRbmObservables}) when `exactKL` and N ≤ 20, else null. */
+  readonly rbmExact: ExactObservables | null;
   /** Seconds spent training. */
   readonly trainSeconds: number;
   /** Seconds spent sampling. */
@@ -217,35 +219,117 @@ function bondSumF(model: IsingModel, v: Float32Array, off: number): number {
   return b;
 }
 
+/** The most spins {@link rbmLogMarginal} enumerates (2^20 states). */
+export const MAX_RBM_ENUMERATION_SPINS = 20;
+
 /**
- * KL(p ‖ q) in nats between the Boltzmann distribution p of `model` at T and the
- * RBM's visible marginal q(v) = e^{−F(v)}/Z_RBM, both by enumerating all 2^N states.
+ * The normalised log-probability ln q(v) = −F(v) − ln Z_RBM of the RBM's visible marginal
+ * for every one of the 2^N states, in the ordering of {@link exactLogProbabilities}
+ * (index c has spin i = +1 when bit i of c is set). F is evaluated on float64 inputs and
+ * ln Z by a float64 log-sum-exp, so the result is as exact as the (float32) weights allow.
+ * @throws UsageError when the RBM has more than 20 visible units
  */
-export function exactRbmKL(model: IsingModel, T: number, rbm: BernoulliRBM): number {
-  const N = model.N;
-  if (N > 20) throw new UsageError(`exact KL needs N ≤ 20 spins, got ${N}`);
-  const lp = exactLogProbabilities(model, T);
+export function rbmLogMarginal(rbm: BernoulliRBM): Float64Array {
+  const N = rbm.nVisible;
+  if (N > MAX_RBM_ENUMERATION_SPINS) throw new UsageError(`exact RBM marginal needs N ≤ ${MAX_RBM_ENUMERATION_SPINS} spins, got ${N}`);
   const total = 2 ** N;
-  const chunk = 4096;
+  const chunk = Math.min(total, 4096);
   const lq = new Float64Array(total);
-  const v = new Float32Array(chunk * N);
+  const v = new Float64Array(chunk * N);
   for (let c0 = 0; c0 < total; c0 += chunk) {
     const n = Math.min(chunk, total - c0);
     for (let r = 0; r < n; r++) for (let i = 0; i < N; i++) v[r * N + i] = ((c0 + r) >>> i) & 1 ? 1 : -1;
-    const f = rbm.freeEnergy(v.subarray(0, n * N));
+    const f = rbm.freeEnergy(n === chunk ? v : v.subarray(0, n * N));
     for (let r = 0; r < n; r++) lq[c0 + r] = -f[r]!;
   }
   let mx = -Infinity;
   for (let c = 0; c < total; c++) mx = Math.max(mx, lq[c]!);
   let z = 0;
   for (let c = 0; c < total; c++) z += Math.exp(lq[c]! - mx);
-  const logZ = mx + Math.log(z);
+  // (−F − max) − ln Σ, as in exactLogProbabilities, so a huge max does not swallow ln Σ.
+  const logSum = Math.log(z);
+  for (let c = 0; c < total; c++) lq[c] = lq[c]! - mx - logSum;
+  return lq;
+}
+
+function checkRbmFits(model: IsingModel, rbm: BernoulliRBM): void {
+  if (model.N > MAX_RBM_ENUMERATION_SPINS) throw new UsageError(`exact RBM marginal needs N ≤ ${MAX_RBM_ENUMERATION_SPINS} spins, got ${model.N}`);
+  if (rbm.nVisible !== model.N) throw new UsageError(`the RBM has ${rbm.nVisible} visible units but the lattice has ${model.N} spins`);
+}
+
+/** KL(p ‖ q) = Σ p (ln p − ln q) from two normalised log-probability tables. */
+function klFromLogs(lp: Float64Array, lq: Float64Array): number {
   let kl = 0;
-  for (let c = 0; c < total; c++) {
+  for (let c = 0; c < lp.length; c++) {
     const p = Math.exp(lp[c]!);
-    if (p > 0) kl += p * (lp[c]! - (lq[c]! - logZ));
+    if (p > 0) kl += p * (lp[c]! - lq[c]!);
   }
   return Math.max(0, kl);
+}
+
+/**
+ * KL(p ‖ q) in nats between the Boltzmann distribution p of `model` at T and the
+ * RBM's visible marginal q(v) = e^{−F(v)}/Z_RBM, both by enumerating all 2^N states.
+ */
+export function exactRbmKL(model: IsingModel, T: number, rbm: BernoulliRBM): number {
+  checkRbmFits(model, rbm);
+  return klFromLogs(exactLogProbabilities(model, T), rbmLogMarginal(rbm));
+}
+
+/**
+ * e, |m|, C, χ per site of a normalised distribution ln q over the 2^N states of `model`,
+ * with the conventions of {@link exactFromDos}: E = −J Σ s_i s_j − h M,
+ * C = β²N(⟨e²⟩ − ⟨e⟩²), χ = βN(⟨m²⟩ − ⟨|m|⟩²). The variances are summed about the means
+ * (two passes) so that no cancellation eats them at low T.
+ */
+function observablesFromLog(model: IsingModel, T: number, lq: Float64Array, source: string): ExactObservables {
+  if (!(T > 0) || !Number.isFinite(T)) throw new UsageError(`temperature must be a positive finite number, got ${T}`);
+  const { N, z, nbr, J, h } = model;
+  const total = lq.length;
+  const e = new Float64Array(total);
+  const am = new Float64Array(total);
+  for (let c = 0; c < total; c++) {
+    let b = 0, M = 0;
+    for (let i = 0; i < N; i++) {
+      const si = (c >>> i) & 1 ? 1 : -1;
+      M += si;
+      // Each bond once: the square lattice stores right/left/down/up, the chain right/left.
+      b += si * ((c >>> nbr[z * i]!) & 1 ? 1 : -1);
+      if (z === 4) b += si * ((c >>> nbr[z * i + 2]!) & 1 ? 1 : -1);
+    }
+    e[c] = (-J * b - h * M) / N;
+    am[c] = Math.abs(M) / N;
+  }
+  let e1 = 0, m1 = 0;
+  for (let c = 0; c < total; c++) {
+    const q = Math.exp(lq[c]!);
+    e1 += q * e[c]!;
+    m1 += q * am[c]!;
+  }
+  let ve = 0, vm = 0;
+  for (let c = 0; c < total; c++) {
+    const q = Math.exp(lq[c]!);
+    ve += q * (e[c]! - e1) ** 2;
+    vm += q * (am[c]! - m1) ** 2;
+  }
+  const beta = 1 / T;
+  // ⟨(|m| − ⟨|m|⟩)²⟩ = ⟨m²⟩ − ⟨|m|⟩², the finite-lattice χ of exactFromDos.
+  return { energy: e1, absMagnetisation: m1, specificHeat: beta * beta * N * ve, susceptibility: beta * N * vm, source };
+}
+
+/** `source` of {@link exactRbmObservables}. */
+export const RBM_EXACT_SOURCE = 'RBM marginal (enumerated)';
+
+/**
+ * The RBM's own e, |m|, C, χ per site, exactly: averages over its visible marginal
+ * q(v) ∝ e^{−F(v)} by enumerating all 2^N states (N ≤ 20), with the conventions of
+ * {@link exactFromDos}. Next to the Gibbs-chain estimates this separates sampling error
+ * (chains − these) from model error (these − Boltzmann).
+ * @throws UsageError when N > 20 or the RBM does not have N visible units
+ */
+export function exactRbmObservables(model: IsingModel, T: number, rbm: BernoulliRBM): ExactObservables {
+  checkRbmFits(model, rbm);
+  return observablesFromLog(model, T, rbmLogMarginal(rbm), RBM_EXACT_SOURCE);
 }
 
 /**
@@ -319,10 +403,13 @@ export async function trainAndSampleRbm(task: RbmTask, onProgress?: (units: numb
     if (done % unitEvery === 0) onProgress?.(1);
   }
   const thermo = thermoEstimates(task.T, N, e, m);
-  const kl = task.exactKL && N <= 20 ? exactRbmKL(model, task.T, rbm) : null;
+  // One enumeration of q serves the KL and the RBM's exact observables.
+  const lq = task.exactKL && N <= MAX_RBM_ENUMERATION_SPINS ? rbmLogMarginal(rbm) : null;
+  const kl = lq ? klFromLogs(exactLogProbabilities(model, task.T), lq) : null;
+  const rbmExact = lq ? observablesFromLog(model, task.T, lq, RBM_EXACT_SOURCE) : null;
   const sampleSeconds = (performance.now() - t1) / 1000;
   const p = rbm.params;
-  return { T: task.T, thermo, kl, trainSeconds, sampleSeconds, params: { W: Float32Array.from(p.W!), a: Float32Array.from(p.a!), b: Float32Array.from(p.b!) } };
+  return { T: task.T, thermo, kl, rbmExact, trainSeconds, sampleSeconds, params: { W: Float32Array.from(p.W!), a: Float32Array.from(p.a!), b: Float32Array.from(p.b!) } };
 }
 
 /** URL of the compiled RBM worker script. */
@@ -374,6 +461,11 @@ export interface RbmComparisonRow {
   readonly exact: ExactObservables;
   /** KL(p_Boltzmann ‖ p_RBM) in nats (L ≤ 4 only). */
   readonly kl: number | null;
+  /**
+   * The RBM's own observables, exact by enumerating its marginal (L ≤ 4 only): what the
+   * Gibbs chains estimate. null (or absent, in a results.json of an older version) otherwise.
+   */
+  readonly rbmExact: ExactObservables | null;
   /** Seconds spent training and sampling the RBM. */
   readonly trainSeconds: number;
   /** Seconds spent sampling the RBM. */
@@ -487,7 +579,7 @@ export async function runRbmOnTrainingSets(L: number, sets: readonly TrainingSet
   sets.forEach((s, t) => {
     const o = outs[t];
     if (o === undefined) return; // not trained: the run was interrupted
-    rows.push({ T: s.T, mc: s.mc, rbm: o.thermo, exact: exactObservables(L, s.T, cache), kl: o.kl, trainSeconds: o.trainSeconds, sampleSeconds: o.sampleSeconds, params: o.params });
+    rows.push({ T: s.T, mc: s.mc, rbm: o.thermo, exact: exactObservables(L, s.T, cache), kl: o.kl, rbmExact: o.rbmExact, trainSeconds: o.trainSeconds, sampleSeconds: o.sampleSeconds, params: o.params });
   });
   return rows;
 }
@@ -497,43 +589,70 @@ export function relativeDeviation(rbm: Estimate, mc: Estimate): number {
   return (100 * (rbm.value - mc.value)) / Math.abs(mc.value);
 }
 
-/** The comparison as Markdown and CSV (per site; errors are one standard error). */
+/** Integrated autocorrelation time of a row's RBM chains, or NaN where a row lacks it. */
+function rbmTau(r: RbmComparisonRow, which: 'tauEnergy' | 'tauAbsMagnetisation'): number {
+  return (r.rbm as Partial<ThermoEstimates>)[which]?.tau ?? NaN;
+}
+
+/**
+ * The comparison as Markdown and CSV (per site; errors are one standard error). Where rows
+ * carry {@link RbmComparisonRow.rbmExact}, `<obs> RBM exact` follows each `<obs> RBM`: the
+ * RBM Gibbs estimate minus it is sampling error, it minus MC (or exact) is model error.
+ * τ_e and τ_|m| of the RBM chains (in Gibbs steps) say how far the error bars can be trusted.
+ */
 export function comparisonTables(rows: readonly RbmComparisonRow[]): { markdown: string; csv: string } {
   const hasKL = rows.some((r) => r.kl !== null);
+  const rbmExactOf = (r: RbmComparisonRow): ExactObservables | null => r.rbmExact ?? null;
+  const hasRbmExact = rows.some((r) => rbmExactOf(r) !== null);
   // An RBM value more than 3 combined standard errors from Monte Carlo is marked ‡ (model error, or sampling
-  // error the error bars do not cover); exact columns with no value at any T are left out.
+  // error the error bars do not cover); exact columns with no value at any T are left out. An RBM value
+  // more than 3 of its standard errors from the RBM's own exact value is marked † (sampling error alone).
   const off = (rb: Estimate, mc: Estimate) => Math.abs(rb.value - mc.value) > 3 * Math.hypot(rb.error, mc.error);
-  const cell = (rb: Estimate, mc: Estimate) => formatEstimate(rb) + (off(rb, mc) ? ' ‡' : '');
+  const unmixed = (rb: Estimate, ex: number | undefined) => ex !== undefined && Math.abs(rb.value - ex) > 3 * rb.error;
+  const cell = (rb: Estimate, mc: Estimate, ex: number | undefined) => formatEstimate(rb) + (off(rb, mc) ? ' ‡' : '') + (unmixed(rb, ex) ? ' †' : '');
+  const pick = (x: ExactObservables | null, k: 'energy' | 'absMagnetisation' | 'specificHeat' | 'susceptibility') => x?.[k];
   const obs = [
-    ['e', (r: RbmComparisonRow) => [r.mc.energy, r.rbm.energy, r.exact.energy] as const],
-    ['|m|', (r: RbmComparisonRow) => [r.mc.absMagnetisation, r.rbm.absMagnetisation, r.exact.absMagnetisation] as const],
-    ['C', (r: RbmComparisonRow) => [r.mc.specificHeat, r.rbm.specificHeat, r.exact.specificHeat] as const],
-    ['χ', (r: RbmComparisonRow) => [r.mc.susceptibility, r.rbm.susceptibility, r.exact.susceptibility] as const],
+    ['e', 'e', 'energy'],
+    ['|m|', 'abs_m', 'absMagnetisation'],
+    ['C', 'C', 'specificHeat'],
+    ['χ', 'chi', 'susceptibility'],
   ] as const;
-  const withExact = obs.map(([, get]) => rows.some((r) => get(r)[2] !== undefined));
-  const header = ['T', ...obs.flatMap(([name], i) => [`${name} MC`, `${name} RBM`, ...(withExact[i] ? [`${name} exact`] : [])]), ...(hasKL ? ['KL (nats)'] : [])];
+  const get = (r: RbmComparisonRow, k: (typeof obs)[number][2]) => [r.mc[k], r.rbm[k], pick(rbmExactOf(r), k), r.exact[k]] as const;
+  const withExact = obs.map(([, , k]) => rows.some((r) => r.exact[k] !== undefined));
+  const header = [
+    'T',
+    ...obs.flatMap(([name], i) => [`${name} MC`, `${name} RBM`, ...(hasRbmExact ? [`${name} RBM exact`] : []), ...(withExact[i] ? [`${name} exact`] : [])]),
+    'τ_e RBM',
+    'τ_|m| RBM',
+    ...(hasKL ? ['KL (nats)'] : []),
+  ];
+  const tauCell = (t: number) => (Number.isFinite(t) ? t.toFixed(1) : '—');
   const md = rows.map((r) => [
     r.T.toFixed(3),
-    ...obs.flatMap(([, get], i) => {
-      const [mc, rb, ex] = get(r);
-      return [formatEstimate(mc), cell(rb, mc), ...(withExact[i] ? [formatNumber(ex, 4)] : [])];
+    ...obs.flatMap(([, , k], i) => {
+      const [mc, rb, rx, ex] = get(r, k);
+      return [formatEstimate(mc), cell(rb, mc, rx), ...(hasRbmExact ? [formatNumber(rx, 4)] : []), ...(withExact[i] ? [formatNumber(ex, 4)] : [])];
     }),
+    tauCell(rbmTau(r, 'tauEnergy')),
+    tauCell(rbmTau(r, 'tauAbsMagnetisation')),
     ...(hasKL ? [r.kl === null ? '—' : r.kl.toExponential(2)] : []),
   ]);
-  const marked = rows.some((r) => obs.some(([, get]) => off(get(r)[1], get(r)[0])));
-  const csvHeader = ['T', ...['e', 'abs_m', 'C', 'chi'].flatMap((o) => [`${o}_mc`, `${o}_mc_err`, `${o}_rbm`, `${o}_rbm_err`, `${o}_exact`]), 'kl_nats', 'exact_source'];
+  const marked = rows.some((r) => obs.some(([, , k]) => off(get(r, k)[1], get(r, k)[0])));
+  const sampled = rows.some((r) => obs.some(([, , k]) => unmixed(get(r, k)[1], get(r, k)[2])));
+  // The CSV keeps one column set whatever the run (empty fields where a value is unknown), so runs at
+  // different L concatenate.
+  const csvHeader = ['T', ...obs.flatMap(([, o]) => [`${o}_mc`, `${o}_mc_err`, `${o}_rbm`, `${o}_rbm_err`, `${o}_rbm_exact`, `${o}_exact`]), 'tau_e_rbm', 'tau_abs_m_rbm', 'kl_nats', 'exact_source'];
   const csv = rows.map((r) => {
     const cols: (string | number)[] = [r.T];
-    for (const [mc, rb, ex] of [
-      [r.mc.energy, r.rbm.energy, r.exact.energy],
-      [r.mc.absMagnetisation, r.rbm.absMagnetisation, r.exact.absMagnetisation],
-      [r.mc.specificHeat, r.rbm.specificHeat, r.exact.specificHeat],
-      [r.mc.susceptibility, r.rbm.susceptibility, r.exact.susceptibility],
-    ] as const) cols.push(mc.value, mc.error, rb.value, rb.error, ex ?? '');
-    cols.push(r.kl ?? '', r.exact.source);
+    for (const [, , k] of obs) {
+      const [mc, rb, rx, ex] = get(r, k);
+      cols.push(mc.value, mc.error, rb.value, rb.error, rx ?? '', ex ?? '');
+    }
+    cols.push(rbmTau(r, 'tauEnergy'), rbmTau(r, 'tauAbsMagnetisation'), r.kl ?? '', r.exact.source);
     return cols;
   });
-  return { markdown: markdownTable(header, md) + (marked ? '\n‡ RBM − MC exceeds 3 combined standard errors.\n' : ''), csv: csvTable(csvHeader, csv) };
+  const notes = (marked ? '\n‡ RBM − MC exceeds 3 combined standard errors.' : '') + (sampled ? '\n† RBM Gibbs chains − RBM exact exceeds 3 standard errors: sampling error the error bars miss.' : '');
+  return { markdown: markdownTable(header, md) + (notes ? notes + '\n' : ''), csv: csvTable(csvHeader, csv) };
 }
 
 /** Series for the four-panel plot of e, |m|, C, χ against T (MC, RBM, exact, Onsager's m₀ at L = ∞). */
@@ -586,7 +705,13 @@ export async function writeComparison(dir: string, rows: readonly RbmComparisonR
     svg: join(dir, 'comparison.svg'),
     json: join(dir, 'results.json'),
   };
-  writeFileAtomic(files.markdown, `# ${title}\n\nPer-site observables, ± one standard error (binning/jackknife). χ = βN(⟨m²⟩ − ⟨|m|⟩²).\n\n${markdown}`);
+  const rbmExactNote = rows.some((r) => (r.rbmExact ?? null) !== null)
+    ? ' "RBM exact": the trained RBM\'s own values, summed over all 2^N states of its marginal; RBM − RBM exact is sampling error, RBM exact − MC model error.'
+    : '';
+  writeFileAtomic(
+    files.markdown,
+    `# ${title}\n\nPer-site observables, ± one standard error (binning/jackknife). χ = βN(⟨m²⟩ − ⟨|m|⟩²).${rbmExactNote} τ: integrated autocorrelation times of the RBM's Gibbs chains, in steps.\n\n${markdown}`,
+  );
   writeFileAtomic(files.csv, csv);
   const svg = await facetLinePlotSvg({ title, xLabel: 'temperature T', panels: comparisonPanels(rows, L), vlines: [criticalLine()] });
   writeSvg(files.svg, svg);

@@ -19,6 +19,12 @@ export function formatNumber(x: number | undefined, decimals = 5): string {
 
 /** A Markdown pipe table. */
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  // A '|' inside a cell (the |m| columns) would end the cell: escape it.
+  const esc = (cells: readonly string[]) => cells.map((x) => x.replace(/\|/g, '\\|'));
+  return markdownTableRaw(esc(header), rows.map(esc));
+}
+
+function markdownTableRaw(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: readonly string[]) => '| ' + cells.map((x, c) => x.padEnd(widths[c]!)).join(' | ') + ' |';
   return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n') + '\n';

@@ -114,7 +114,8 @@ export async function runIsingRbmQueue(opts: IsingRbmQueueOptions): Promise<Gath
   const summary = await writeReport(store, { sweepId: r.sweepId, jobs });
   const [g] = await gatherIsingRbm(store, jobs);
   if (g) {
-    const rows = g.rows.map((row) => ({ ...row, params: NO_PARAMS }));
+    // A results.json written before rbmExact existed lacks it: null, as for L > 4.
+    const rows = g.rows.map((row) => ({ ...row, rbmExact: row.rbmExact ?? null, params: NO_PARAMS }));
     log(comparisonTables(rows).markdown);
     log(deviationLines(rows));
     log(`wrote ${g.files.markdown}, ${g.files.csv}, ${g.files.svg}, ${g.files.json}; the jobs' run directories are under ${out}`);
