@@ -13,7 +13,7 @@ const updates = Number(args[0] ?? 3000);
 const filter = args[1] ? new RegExp(args[1]) : null;
 // Each entry: a column of the table. `init: 'exact'` is min(1, 2/√n), the exact method's default.
 const METHODS = [
-  { name: 'genphys default (exact, Adam 0.05)', train: {}, init: 'exact' },
+  { name: 'genphys default (exact, Adam 0.05, cosine decay)', train: {}, init: 'exact' },
   { name: 'PCD-1, Adam 0.05', train: { method: 'pcd', optimizer: 'adam', learningRate: 0.05 }, init: 'exact' },
   { name: 'PCD-1, Adam 0.01', train: { method: 'pcd', optimizer: 'adam', learningRate: 0.01 }, init: 'exact' },
   { name: 'CD-1, Adam 0.01', train: { method: 'cd', optimizer: 'adam', learningRate: 0.01 }, init: 'exact' },

@@ -11,7 +11,7 @@ const epochs = Number(process.argv[2] ?? 500);
 const p = tfimGroundStateProblem(10, { h: 1 });
 const runs = [
   ['QuCumber tutorial settings: CD-10, SGD 0.01, init 0.01', { method: 'cd', k: 10, optimizer: 'sgd', learningRate: 0.01, batchSize: 100 }, 0.01],
-  ['genphys defaults (exact, Adam 0.05), batch 100', { batchSize: 100 }, exactPhaseInitStd(10)],
+  ['genphys defaults (exact, Adam 0.05 with cosine decay), batch 100', { batchSize: 100 }, exactPhaseInitStd(10)],
   ['PCD-10, Adam 0.01, batch 100', { method: 'pcd', k: 10, optimizer: 'adam', learningRate: 0.01, batchSize: 100 }, exactPhaseInitStd(10)],
 ];
 for (const [name, train, initStd] of runs) {

@@ -81,7 +81,7 @@ describe('SIGKILL during saves', () => {
 
 describe('SIGKILL during training, then resume', () => {
   it(`rbm train: ${KILLS} kills at random instants, each run resumed; the final weights equal a straight run`, async () => {
-    const flags = ['rbm', 'train', '--data', 'bars-and-stripes:4', '--hidden', '32', '--epochs', '150', '--batch', '2', '--schedule', 'cosine', '--average', '0.3', '--exact-every', '0', '--grid-every', '0', '--save-every', '1', '--seed', '11', '--quiet'];
+    const flags = ['rbm', 'train', '--data', 'bars-and-stripes:4', '--hidden', '32', '--method', 'pcd', '--epochs', '150', '--batch', '2', '--schedule', 'cosine', '--average', '0.3', '--exact-every', '0', '--grid-every', '0', '--save-every', '1', '--seed', '11', '--quiet'];
     const straight = join(root, 'rbm-straight');
     const t0 = performance.now();
     const s = spawnSync(process.execPath, [BIN, ...flags, '--out', straight], { encoding: 'utf8' });

@@ -170,7 +170,7 @@ export function register(program: Command): void {
     .option('--burn-in <n>', 'Monte Carlo burn-in sweeps per chain', intArg(0), 1000)
     .option('--chains <n>', 'Monte Carlo chains per temperature', intArg(1, 4096), 4)
     .option('--hidden <n>', 'hidden units (default 2L², 128 at L = 8; a multiple of L² unless --no-translation-invariant)', intArg(1, 65536))
-    .option('--method <m>', 'cd or pcd', choiceArg(['cd', 'pcd'] as const), 'pcd')
+    .option('--method <m>', 'cd, pcd, pt (parallel-tempering negative phase, 10 replicas), or exact (the true gradient by enumerating the L² spins; L ≤ 4)', choiceArg(['cd', 'pcd', 'pt', 'exact'] as const), 'pcd')
     .option('--k <n>', 'Gibbs steps per update', intArg(1, 1000), 5)
     .option('--batch <n>', 'minibatch size', intArg(1), 50)
     .option('--lr <x>', 'learning rate', floatArg(0, Infinity, { min: true }), 0.02)

@@ -54,7 +54,7 @@ interface TrainFlags {
   momentum: number;
   weightDecay: number;
   average: number;
-  schedule: 'constant' | 'linear' | 'exponential' | 'cosine';
+  schedule?: 'constant' | 'linear' | 'exponential' | 'cosine';
   centering: boolean;
   chains?: number;
   ptReplicas: number;
@@ -114,7 +114,7 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
     momentum: flags.momentum,
     weightDecay: flags.weightDecay,
     averaging: flags.average,
-    schedule: flags.schedule,
+    ...(flags.schedule ? { schedule: flags.schedule } : {}),
     centering: flags.centering,
     ptReplicas: flags.ptReplicas,
     ...(flags.chains ? { chains: flags.chains } : {}),
@@ -299,7 +299,7 @@ export function register(program: Command): void {
     .option('--momentum <x>', 'SGD momentum', floatArg(0, 1, { max: true }), 0)
     .option('--weight-decay <x>', 'L2 weight decay on W', floatArg(0), 0)
     .option('--average <f>', 'model = mean of the parameters over the last fraction f of the planned updates (Polyak–Ruppert; 0 = last iterate)', floatArg(0, 1), 0)
-    .addOption(new Option('--schedule <s>', 'learning-rate schedule').argParser(choiceArg(['constant', 'linear', 'exponential', 'cosine'] as const)).default('constant'))
+    .addOption(new Option('--schedule <s>', 'learning-rate schedule (default cosine with --method exact, else constant)').argParser(choiceArg(['constant', 'linear', 'exponential', 'cosine'] as const)))
     .option('--centering', 'centred gradient (Melchior et al. 2016)', false)
     .option('--chains <n>', 'Markov chains run side by side: the persistent chains of pcd/pt (default: batch size)', intArg(1))
     .option('--pt-replicas <n>', 'parallel-tempering replicas (--method pt)', intArg(2), 10)

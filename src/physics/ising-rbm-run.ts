@@ -55,7 +55,7 @@ export interface IsingRbmSettings {
   readonly chains: number;
   /** Hidden units (default 2L²). */
   readonly hidden?: number;
-  readonly method: 'cd' | 'pcd';
+  readonly method: 'cd' | 'pcd' | 'pt' | 'exact';
   readonly k: number;
   readonly batch: number;
   readonly lr: number;

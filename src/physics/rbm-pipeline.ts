@@ -48,8 +48,8 @@ import { evenlySpacedRows, type IsingDataset } from './dataset.js';
 export interface RbmTrainSettings {
   /** Hidden units (default 2·L², i.e. 128 at L = 8). */
   readonly nHidden?: number;
-  /** 'cd' or 'pcd' (default 'pcd'). */
-  readonly method?: Extract<TrainMethod, 'cd' | 'pcd'>;
+  /** 'cd', 'pcd' (default) or 'exact' (enumerates the L² visible spins: L ≤ 4). */
+  readonly method?: Extract<TrainMethod, 'cd' | 'pcd' | 'pt' | 'exact'>;
   /** Gibbs steps per update (default 5). */
   readonly k?: number;
   /** Minibatch size (default 50). */
@@ -182,7 +182,7 @@ export function resolveTrain(s: RbmTrainSettings = {}, nSpins = 64): Required<Rb
     if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k}: must be a positive integer, got ${v}`);
   }
   if (!(r.learningRate > 0)) throw new UsageError(`--lr: must be > 0, got ${r.learningRate}`);
-  if (r.method !== 'cd' && r.method !== 'pcd') throw new UsageError(`--method: expected cd or pcd, got '${String(r.method)}'`);
+  if (!['cd', 'pcd', 'pt', 'exact'].includes(r.method)) throw new UsageError(`--method: expected cd, pcd, pt or exact, got '${String(r.method)}'`);
   if (!(r.averaging >= 0 && r.averaging <= 1)) throw new UsageError(`--average: must lie in [0, 1], got ${r.averaging}`);
   return r;
 }
@@ -191,6 +191,7 @@ export function resolveTrain(s: RbmTrainSettings = {}, nSpins = 64): Required<Rb
 export function checkTrainSettings(L: number, s: RbmTrainSettings = {}): Required<RbmTrainSettings> {
   const N = L * L;
   const r = resolveTrain(s, N);
+  if (r.method === 'exact' && N > 20) throw new UsageError(`--method exact: enumerates the ${N} visible spins; it needs L² ≤ 20 (L ≤ 4)`);
   if (r.translationInvariant && r.nHidden % N !== 0) {
     throw new UsageError(`--hidden: translation-invariant weights need a multiple of L² = ${N} hidden units, got ${r.nHidden} (or pass --no-translation-invariant)`);
   }
