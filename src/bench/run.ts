@@ -55,8 +55,7 @@ export function timeSteps(fn: () => void, steps: number, warm: number): number[]
 
 async function nativeKernelsOrNull(): Promise<Kernels | null> {
   try {
-    const spec = '../engine/native.js';
-    const mod = (await import(spec)) as { nativeKernels?: Kernels | null };
+    const mod = (await import('../engine/native.js')) as { nativeKernels?: Kernels | null };
     return mod.nativeKernels ?? null;
   } catch {
     return null;

@@ -54,13 +54,18 @@ let current: BackendInfo | null = null;
 let hintPrinted = false;
 
 /**
- * Import a sibling module whose file may not exist in every build (the native
- * backend is optional). A non-literal specifier keeps the type checker from
- * requiring it.
+ * The optional sibling modules, imported by literal specifiers so that the bundled CLI
+ * (scripts/bundle-cli.mjs) carries them; a build without them loads without them.
  */
-async function importOptional(spec: string): Promise<{ mod: Record<string, unknown> | null; error?: string }> {
+const OPTIONAL_MODULES = {
+  './native-backend.js': () => import('./native-backend.js'),
+  './native.js': () => import('./native.js'),
+} as const;
+
+/** Import an optional sibling module (the native backend), or say why it is absent. */
+async function importOptional(spec: keyof typeof OPTIONAL_MODULES): Promise<{ mod: Record<string, unknown> | null; error?: string }> {
   try {
-    return { mod: (await import(spec)) as Record<string, unknown> };
+    return { mod: (await OPTIONAL_MODULES[spec]()) as unknown as Record<string, unknown> };
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     const missing = code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Failed to load url|does not exist/i.test(errorText(e));

@@ -37,7 +37,7 @@ export interface LocalSweepOptions {
   readonly signal?: AbortSignal;
   /** Called after every change of state. */
   readonly onProgress?: (p: SweepProgress) => void;
-  /** The genphys CLI entry to spawn (default: the package's `dist/cli/bin.js`). */
+  /** The genphys CLI entry to spawn (default: the package's bundled `dist/cli-bundle/genphys.js`). */
   readonly bin?: string;
   /** A store other than the directory `out`. */
   readonly store?: SweepStore;

@@ -203,7 +203,7 @@ export interface WorkerOptions {
   /** Jobs run at the same time by this worker (default 1). */
   readonly concurrency?: number;
   readonly name?: string;
-  /** The genphys CLI entry to spawn (default: the package's `dist/cli/bin.js`). */
+  /** The genphys CLI entry to spawn (default: the package's bundled `dist/cli-bundle/genphys.js`). */
   readonly bin?: string;
   /** Lock time in ms; a job whose worker stops renewing it is retried elsewhere (default 30 000). */
   readonly lockDuration?: number;
