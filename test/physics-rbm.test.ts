@@ -194,7 +194,7 @@ describe('CLI: ising rbm and demo', () => {
     expect(res[0].kl).toBeGreaterThan(0);
     expect(res[0].rbmExact.source).toBe('RBM marginal (enumerated)'); // the RBM's exact observables reach results.json
     expect(readFileSync(join(dir, 'comparison.csv'), 'utf8').split('\n')[0]).toContain('e_rbm_exact');
-    expect(r.out).toMatch(/C -?\d+\.\d% \(model -?\d+\.\d%, sampling -?\d+\.\d%\)/);
+    expect(r.out).toMatch(/ model e -?\d+\.\d\d \|m\| -?\d+\.\d\d C -?\d+\.\d χ -?\d+\.\d · sampling e .* \(%\)/);
     expect(res[0].params).toBeUndefined(); // the weights go to the checkpoints, not results.json
     // The training data are an Ising dataset; each RBM is a run directory that `rbm sample|eval` opens.
     const ds = loadIsingDataset(join(dir, 'data'));
