@@ -81,3 +81,13 @@ describe('old spellings and ignored combinations', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('one run-directory scheme', () => {
+  it('--out when given, else runs/<command>-<UTC time>; --resume needs --out', async () => {
+    const { runDirectory } = await import('../src/run/paths.js');
+    expect(runDirectory('x/y', 'vae')).toBe('x/y');
+    expect(runDirectory('x/y', 'vae', true)).toBe('x/y');
+    expect(runDirectory(undefined, 'gan')).toMatch(/^runs\/gan-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z$/);
+    expect(() => runDirectory(undefined, 'rbm', true)).toThrow('--resume: give the run directory with --out');
+  });
+});

@@ -415,7 +415,8 @@ describe('bad input', () => {
       expect(await main(['--out', join(tmpdir(), 'never'), 'classifier', 'train', '--data', 'cifar10'])).toBe(2);
       expect(await main(['classifier', 'eval', '--data', 'mnist', '--model', '/nonexistent/lenet.json'])).toBe(2);
       expect(await main(['--out', join(tmpdir(), 'never'), 'classifier', 'train', '--epochs', '0'])).toBe(2);
-      expect(await main(['classifier', 'train', '--data', 'mnist'])).toBe(2);
+      // Without --out a run goes to runs/classifier-<time>; a resume needs the directory.
+      expect(await main(['classifier', 'train', '--data', 'mnist', '--resume'])).toBe(2);
       expect(await main(['--out', join(tmpdir(), 'never'), 'classifier', 'train', '--data', 'mnist', '--data-dir', '/nonexistent/mnist'])).not.toBe(0);
     } finally {
       process.stderr.write = write;
@@ -423,7 +424,7 @@ describe('bad input', () => {
     const text = errs.join('');
     expect(text).toMatch(/expected one of fashion-mnist, mnist, got 'cifar10'/);
     expect(text).toMatch(/--model: \/nonexistent\/lenet.json does not exist/);
-    expect(text).toMatch(/--out: give the run directory/);
+    expect(text).toMatch(/--resume: give the run directory with --out/);
     expect(text).toMatch(/\/nonexistent\/mnist: mnist directory not found/);
     expect(existsSync(join(tmpdir(), 'never'))).toBe(false);
     for (const line of text.trimEnd().split('\n')) expect(line).toMatch(/^(genphys: |error: |\(add --help for usage\)$)/);

@@ -19,6 +19,7 @@ import { InterruptedError, UsageError } from '../core/errors.js';
 import { initBackend } from '../engine/backend.js';
 import { CLASSIFIER_DATASETS, DEFAULT_CLASSIFIER_TRAIN, LENET, loadFeatureClassifier, type ClassifierDataset, type ClassifierTrainConfig } from '../metrics/classifier.js';
 import { catchInterrupts } from '../run/signals.js';
+import { runDirectory } from '../run/paths.js';
 import { choiceArg, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
 import { checkClassifierRun, loadClassifierData, trainClassifierRun, type ClassifierRunResult } from '../metrics/classifier-run.js';
 
@@ -45,10 +46,10 @@ const FLAG_PATHS = {
 async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
   const g = globals(cmd);
   const log = logger(g.quiet);
-  if (!g.out) throw new UsageError('--out: give the run directory, e.g. --out runs/lenet-fmnist');
+  const out = runDirectory(g.out, 'classifier', o.resume ?? false);
   const given = givenFlags(cmd, o as unknown as Record<string, unknown>, FLAG_PATHS);
   if (cmd.parent?.parent?.getOptionValueSource('seed') === 'cli') given['--seed'] = ['seed', g.seed];
-  checkClassifierRun({ dir: g.out, resume: o.resume ?? false, force: o.force ?? false, given });
+  checkClassifierRun({ dir: out, resume: o.resume ?? false, force: o.force ?? false, given });
   const data = loadClassifierData(o.data, o.dataDir);
   const backend = await initBackend(g.backend, { quiet: g.quiet });
   const train: ClassifierTrainConfig = { ...DEFAULT_CLASSIFIER_TRAIN, epochs: o.epochs, batchSize: o.batch, lr: o.lr, shift: o.shift };
@@ -59,12 +60,12 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
   const t0 = performance.now();
   let res: ClassifierRunResult;
   try {
-    res = await trainClassifierRun({ dir: g.out, dataset: o.data, model: LENET, train, seed: g.seed, data, config, resume: o.resume ?? false, force: o.force ?? false, given, signal: stop.signal, onEvent: view.listener });
+    res = await trainClassifierRun({ dir: out, dataset: o.data, model: LENET, train, seed: g.seed, data, config, resume: o.resume ?? false, force: o.force ?? false, given, signal: stop.signal, onEvent: view.listener });
   } finally {
     view.stop();
     stop.dispose();
   }
-  if (res.status === 'interrupted') throw new InterruptedError(`interrupted after ${res.epochs} complete epochs (step ${res.step}); checkpoint saved in ${g.out}; continue with --resume --out ${g.out}`);
+  if (res.status === 'interrupted') throw new InterruptedError(`interrupted after ${res.epochs} complete epochs (step ${res.step}); checkpoint saved in ${out}; continue with --resume --out ${out}`);
   const secs = (performance.now() - t0) / 1000;
   log(`done: ${res.epochs} epochs in ${secs.toFixed(1)} s; ${o.data} ${data.evalSplit} accuracy ${(100 * res.accuracy!).toFixed(2)} % (n = ${data.eval.n}); weights in ${res.exported}`);
 }

@@ -5,7 +5,6 @@
  * src/diffusion; this file maps flags to it.
  */
 import { Option, type Command } from 'commander';
-import { join } from 'node:path';
 import { InterruptedError, UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { initBackend } from '../engine/backend.js';
@@ -14,7 +13,7 @@ import { DEFAULT_DIFFUSION_TRAIN, type DiffusionTrainConfig } from '../diffusion
 import { PREDICTIONS, type Prediction } from '../diffusion/process.js';
 import { NoiseSchedule } from '../diffusion/schedule.js';
 import { checkSampleOptions, DIFFUSION_ARCHS, evaluateDiffusionRun, loadDiffusionRun, sampleDiffusion, trainDiffusionRun, writeSampleArtifact, type DiffusionArch, type DiffusionEvalOptions } from '../diffusion/run.js';
-import { checkOutputFile } from '../run/paths.js';
+import { checkOutputFile, runDirectory } from '../run/paths.js';
 import { catchInterrupts } from '../run/signals.js';
 import { writeImageGrid } from '../viz/index.js';
 import { CLASSIFIER_DATASETS, loadFeatureClassifier, type ClassifierDataset } from '../metrics/classifier.js';
@@ -58,8 +57,7 @@ const TRAIN_FLAG_PATHS = {
 async function train(flags: TrainFlags, cmd: Command): Promise<void> {
   const g = globals(cmd);
   const log = logger(g.quiet);
-  const out = g.out ?? join('runs', `diffusion-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  if (flags.resume && g.out === undefined) throw new UsageError('--resume: give the run directory with --out');
+  const out = runDirectory(g.out, 'diffusion', flags.resume);
   if (!flags.resume && flags.data === undefined) throw new UsageError('--data: required (fashion-mnist, mnist, toy:<name>[:N] or ising:<dir>[:T])');
   if (flags.sampleSteps !== undefined && flags.sampleSteps > flags.T) throw new UsageError(`--sample-steps: must be at most --T (${flags.T}), got ${flags.sampleSteps}`);
   const given = givenFlags(cmd, flags as unknown as Record<string, unknown>, TRAIN_FLAG_PATHS);

@@ -11,7 +11,7 @@ import { Rng } from '../core/rng.js';
 import { GAN_LOSS_NAMES, GAN_PRESET_NAMES, type GanLossName, type GanOverrides } from '../gan/presets.js';
 import { evaluateGanRun, generateSamples, loadGanRun, recordEval, samplingGan, trainGanRun, type GanEvalOptions } from '../gan/run.js';
 import { loadFeatureClassifier, type ClassifierDataset } from '../metrics/classifier.js';
-import { checkOutputFile } from '../run/paths.js';
+import { checkOutputFile, runDirectory } from '../run/paths.js';
 import { catchInterrupts } from '../run/signals.js';
 import { scatterPlotSvg, writeImageGrid, writeSvg } from '../viz/index.js';
 import { choiceArg, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
@@ -90,9 +90,8 @@ export function overridesFromFlags(f: Pick<TrainFlags, 'override' | 'loss' | 'nC
 async function train(flags: TrainFlags, cmd: Command): Promise<void> {
   const g = globals(cmd);
   const log = logger(g.quiet);
-  if (flags.resume && g.out === undefined) throw new UsageError('--resume: give the run directory with --out');
+  const out = runDirectory(g.out, 'gan', flags.resume);
   if (!flags.resume && flags.data === undefined) throw new UsageError('--data: required (fashion-mnist, mnist, toy:<name>[:N] or ising:<dir>[:T])');
-  const out = g.out ?? join('runs', `gan-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const given = givenFlags(cmd, flags as unknown as Record<string, unknown>, TRAIN_FLAG_PATHS);
   if (flags.resume && flags.override !== undefined) throw new UsageError('--override: not allowed with --resume (the run keeps its configuration)');
   const overrides = overridesFromFlags(flags);

@@ -20,6 +20,7 @@ import { deviationLines, runIsingRbm, type IsingRbmSettings } from '../physics/i
 import { InterruptedError } from '../core/errors.js';
 import { parseDataSpec } from '../data/spec.js';
 import { catchInterrupts } from '../run/signals.js';
+import { runDirectory } from '../run/paths.js';
 import { runIsingSample } from '../physics/ising-sample-run.js';
 
 /** Commander parser for a temperature list (`a:b:n` or a comma list). */
@@ -193,7 +194,7 @@ export function register(program: Command): void {
       const { queue, queueName, ...rest } = given;
       let o: RbmCliOpts = rest;
       const g = globals(cmd);
-      const dir = g.out ?? join('runs', 'ising-rbm');
+      const dir = runDirectory(g.out, 'ising-rbm');
       if (o.data !== undefined) {
         if (o.data.startsWith('ising:')) {
           const spec = parseDataSpec(o.data, '--data', ['ising']);

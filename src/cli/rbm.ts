@@ -31,7 +31,7 @@ import { writeImageGrid } from '../viz/index.js';
 import { choiceArg, deprecated, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
 import { catchInterrupts } from '../run/signals.js';
 import { readRunConfig, recordEvaluation } from '../run/run-dir.js';
-import { checkOutputFile } from '../run/paths.js';
+import { checkOutputFile, runDirectory } from '../run/paths.js';
 import { loadRunData, prepareRows, trainRbmRun, type Standardization, type VisibleUnits } from '../ebm/run.js';
 import '../physics/lattice-rbm.js';
 
@@ -99,8 +99,7 @@ function readRunConfigOrThrow(dir: string): Record<string, unknown> {
 async function train(flags: TrainFlags, cmd: Command): Promise<void> {
   const g = globals(cmd);
   const log = logger(g.quiet);
-  const out = g.out ?? join('runs', `rbm-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  if (flags.resume && g.out === undefined) throw new UsageError('--resume: give the run directory with --out');
+  const out = runDirectory(g.out, 'rbm', flags.resume);
   if (!flags.resume && flags.data === undefined) throw new UsageError("--data: required (e.g. --data fashion-mnist, bars-and-stripes:3, spins:<file>)");
   const given = givenFlags(cmd, flags as unknown as Record<string, unknown>, TRAIN_FLAG_PATHS);
   // --epochs is the total and may be raised on resume; it is checked by the run itself.

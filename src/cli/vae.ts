@@ -30,7 +30,7 @@ import { choiceArg, deprecated, floatArg, givenFlags, globals, intArg, logger, p
 import { parseDataSpec } from '../data/spec.js';
 import { tempsArg } from './ising.js';
 import { catchInterrupts } from '../run/signals.js';
-import { checkOutputDir } from '../run/paths.js';
+import { checkOutputDir, runDirectory } from '../run/paths.js';
 import { checkAllocation } from '../run/resources.js';
 
 const DATA_NAMES = ['fashion-mnist', 'mnist', 'ising'] as const;
@@ -117,7 +117,7 @@ function dataNameOf(stored: string | undefined): DataName {
 async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
   const g = globals(cmd);
   const log = logger(g.quiet);
-  if (!g.out) throw new UsageError('--out: give the run directory, e.g. --out runs/vae1');
+  const out = runDirectory(g.out, 'vae', o.resume ?? false);
   if (o.data.startsWith('ising:')) {
     // ising:DIR is the one data spec; the run records it as data 'ising' with its directory.
     if (o.dataDir !== undefined) throw new UsageError('--data-dir: give the directory once, in --data ising:DIR');
@@ -128,7 +128,7 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
   // Directory, resume and flag conflicts are checked first, before data loads or anything is written.
   const given = givenFlags(cmd, { ...o, seed: g.seed } as unknown as Record<string, unknown>, VAE_FLAG_PATHS);
   if (cmd.parent?.parent?.getOptionValueSource('seed') === 'cli' || cmd.getOptionValueSource('seed') === 'cli') given['--seed'] = ['seed', g.seed];
-  const stored = checkVaeRun({ dir: g.out, resume: o.resume ?? false, force: o.force ?? false, given });
+  const stored = checkVaeRun({ dir: out, resume: o.resume ?? false, force: o.force ?? false, given });
   if (stored) {
     // A resume takes the data and preset from the run unless given again (and then they must agree).
     if (cmd.getOptionValueSource('preset') !== 'cli' && typeof stored.preset === 'string') o.preset = stored.preset;
@@ -179,7 +179,7 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
   let res;
   try {
     res = await trainRun({
-      dir: g.out,
+      dir: out,
       preset: o.preset,
       model,
       train,
@@ -199,8 +199,8 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
     stop.dispose();
   }
   res.model.dispose();
-  if (res.stopped === 'interrupted') throw new InterruptedError(`interrupted after ${res.epochs} complete epochs (step ${res.step}); checkpoint saved in ${g.out}; continue with --resume --out ${g.out}`);
-  log(`${res.stopped === 'early' ? 'early stop' : 'done'}: ${res.epochs} epochs, run in ${g.out} (config.json, metrics.jsonl, checkpoint.json, best.json)`);
+  if (res.stopped === 'interrupted') throw new InterruptedError(`interrupted after ${res.epochs} complete epochs (step ${res.step}); checkpoint saved in ${out}; continue with --resume --out ${out}`);
+  log(`${res.stopped === 'early' ? 'early stop' : 'done'}: ${res.epochs} epochs, run in ${out} (config.json, metrics.jsonl, checkpoint.json, best.json)`);
 }
 
 /** Option key → [flag, path in config.json], for the resume check. */
@@ -421,7 +421,7 @@ export function register(program: Command): void {
     .action(async (o: { data?: string; dataDir?: string; L: number; temps: number[]; perTemp: number; epochs?: number; force?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       const log = logger(g.quiet);
-      if (!g.out) throw new UsageError('--out: give the output directory, e.g. --out runs/ising-probe');
+      const out = runDirectory(g.out, 'vae-ising-probe');
       const spec = o.data !== undefined ? parseDataSpec(o.data, '--data', ['ising']) : undefined;
       const dataDir = deprecated(spec?.kind === 'ising' ? spec.dir : undefined, o.dataDir, '--data-dir', '--data ising:DIR');
       let data: IsingVaeData;
@@ -448,7 +448,7 @@ export function register(program: Command): void {
       const train: TrainConfig = { ...preset.train, ...(o.epochs !== undefined ? { epochs: o.epochs } : {}) };
       const backend = await initBackend(g.backend, { quiet: g.quiet });
       const res = await trainRun({
-        dir: g.out,
+        dir: out,
         command: 'vae ising-probe',
         config: { command: 'vae ising-probe', data: dataDir ?? 'simulated', L: data.shape[0], n: data.n, temperatures: data.temperatures, seed: g.seed, backend: backend.name, model, train },
         force: o.force ?? false,
@@ -473,9 +473,9 @@ export function register(program: Command): void {
           colorLabel: 'T',
           continuousColor: true,
         });
-        writeSvg(join(g.out, 'latent-T.svg'), svg);
-        writeJsonAtomic(join(g.out, 'probe.json'), { absCorrMuM: corr, best: best + 1, n: data.n, L: data.shape[0], finalLoss: res.history.at(-1)?.train ?? null });
-        log(`|corr(μ1, m)| = ${corr[0]!.toFixed(4)}, |corr(μ2, m)| = ${corr[1]!.toFixed(4)}  (${data.n} configurations); wrote ${join(g.out, 'latent-T.svg')}`);
+        writeSvg(join(out, 'latent-T.svg'), svg);
+        writeJsonAtomic(join(out, 'probe.json'), { absCorrMuM: corr, best: best + 1, n: data.n, L: data.shape[0], finalLoss: res.history.at(-1)?.train ?? null });
+        log(`|corr(μ1, m)| = ${corr[0]!.toFixed(4)}, |corr(μ2, m)| = ${corr[1]!.toFixed(4)}  (${data.n} configurations); wrote ${join(out, 'latent-T.svg')}`);
       } finally {
         res.model.dispose();
       }

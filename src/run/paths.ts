@@ -5,8 +5,8 @@
  * recursive mkdir can loop forever.
  */
 import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { RunError } from '../core/errors.js';
+import { dirname, join, resolve } from 'node:path';
+import { RunError, UsageError } from '../core/errors.js';
 
 const PSEUDO = ['/proc', '/sys', '/dev'];
 
@@ -72,4 +72,16 @@ export function checkOutputFile(path: string, flag: string): string {
     throw new RunError(`${flag}: ${anc === abs ? dirname(abs) : anc} is not writable`);
   }
   return abs;
+}
+
+/**
+ * The run directory of a training command: `--out` when given, else
+ * `runs/<name>-<UTC timestamp>` (one scheme for every trainer, e.g.
+ * runs/rbm-2026-12-01T15-20-00-000Z). `--resume` needs `--out`: a new name would not
+ * find the run.
+ */
+export function runDirectory(out: string | undefined, name: string, resume = false): string {
+  if (out !== undefined) return out;
+  if (resume) throw new UsageError('--resume: give the run directory with --out');
+  return join('runs', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 }
