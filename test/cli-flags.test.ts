@@ -91,3 +91,32 @@ describe('one run-directory scheme', () => {
     expect(() => runDirectory(undefined, 'rbm', true)).toThrow('--resume: give the run directory with --out');
   });
 });
+
+describe('train --json', () => {
+  it('prints only JSON lines on stdout: start, an epoch line per epoch, end with the run directory', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { runCli } = await import('./cli-helpers.js');
+    const root = mkdtempSync(join(tmpdir(), 'genphys-json-'));
+    try {
+      const cases: Array<[string, string[]]> = [
+        ['rbm train', ['rbm', 'train', '--data', 'bars-and-stripes:3', '--hidden', '6', '--epochs', '2', '--grid-every', '0']],
+        ['gan train', ['gan', 'train', '--data', 'toy:ring8:128', '--epochs', '2', '--batch', '64']],
+        ['diffusion train', ['diffusion', 'train', '--data', 'toy:ring8:128', '--T', '50', '--batch', '64', '--sample-steps', '3', '--epochs', '2']],
+      ];
+      for (const [label, args] of cases) {
+        const dir = join(root, label.split(' ')[0]!);
+        const r = await runCli(['--seed', '1', '--out', dir, ...args, '--json']);
+        expect(r.code, r.err).toBe(0);
+        const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { command: string; type: string; epoch?: number; dir?: string; status?: string });
+        expect(new Set(events.map((e) => e.command))).toEqual(new Set([label]));
+        expect(events[0]!.type).toBe('start');
+        expect(events.filter((e) => e.type === 'epoch').map((e) => e.epoch)).toEqual([1, 2]);
+        expect(events.at(-1)).toMatchObject({ type: 'end', status: 'done', dir });
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -24,6 +24,7 @@ import { choiceArg, floatArg, givenFlags, globals, intArg, logger, runRenderer }
 import { checkClassifierRun, loadClassifierData, trainClassifierRun, type ClassifierRunResult } from '../metrics/classifier-run.js';
 
 interface TrainOpts {
+  json?: boolean;
   data: ClassifierDataset;
   dataDir?: string;
   epochs: number;
@@ -45,7 +46,7 @@ const FLAG_PATHS = {
 
 async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
   const g = globals(cmd);
-  const log = logger(g.quiet);
+  const log = logger(g.quiet || o.json === true);
   const out = runDirectory(g.out, 'classifier', o.resume ?? false);
   const given = givenFlags(cmd, o as unknown as Record<string, unknown>, FLAG_PATHS);
   if (cmd.parent?.parent?.getOptionValueSource('seed') === 'cli') given['--seed'] = ['seed', g.seed];
@@ -55,7 +56,7 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
   const train: ClassifierTrainConfig = { ...DEFAULT_CLASSIFIER_TRAIN, epochs: o.epochs, batchSize: o.batch, lr: o.lr, shift: o.shift };
   const config = { command: 'classifier train', data: o.data, dataDir: o.dataDir ?? null, trainSplit: data.trainSplit, evalSplit: data.evalSplit, seed: g.seed, backend: backend.name, model: LENET, train };
   if (o.data === 'mnist') log(`note: MNIST here is the official test set only: training on images 0…${data.train.n - 1}, scoring on ${data.train.n}…${data.train.n + data.eval.n - 1} (${data.evalSplit})`);
-  const view = runRenderer('classifier train', g.quiet, (m) => `loss ${m.loss!.toFixed(4)}  train acc ${(100 * m.accuracy!).toFixed(2)} %  ${data.evalSplit} acc ${(100 * m.evalAccuracy!).toFixed(2)} %  ${m.seconds!.toFixed(1)} s`);
+  const view = runRenderer('classifier train', g.quiet, (m) => `loss ${m.loss!.toFixed(4)}  train acc ${(100 * m.accuracy!).toFixed(2)} %  ${data.evalSplit} acc ${(100 * m.evalAccuracy!).toFixed(2)} %  ${m.seconds!.toFixed(1)} s`, { json: o.json === true });
   const stop = catchInterrupts(() => process.stderr.write('\ngenphys: interrupted, saving a resumable checkpoint…\n'));
   const t0 = performance.now();
   let res: ClassifierRunResult;
@@ -93,6 +94,7 @@ export function register(program: Command): void {
   c.command('train')
     .description('train the classifier (Adam, seeded); writes config.json, metrics.jsonl, checkpoint.json and lenet-<data>.json. MNIST uses test images 0…7999 to train and 8000…9999 to score')
     .addOption(new Option('--data <name>', 'data set').argParser(choiceArg(CLASSIFIER_DATASETS)).default('fashion-mnist'))
+    .option('--json', 'one JSON object per line on stdout (start, epoch, warning, checkpoint, end) instead of text')
     .option('--data-dir <dir>', 'directory of the IDX files')
     .option('--epochs <n>', 'total passes over the training set', intArg(1, 100000), 10)
     .option('--batch <n>', 'batch size', intArg(1, 1 << 16), DEFAULT_CLASSIFIER_TRAIN.batchSize)

@@ -145,7 +145,9 @@ const fmtMetric = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 
  * on interrupt. With `quiet` nothing is printed; when stderr is not a TTY only the
  * epoch lines are.
  */
-export function runRenderer(label: string, quiet: boolean, pick?: (m: Readonly<Record<string, number>>) => string): { listener: RunListener; stop(): void } {
+export function runRenderer(label: string, quiet: boolean, pick?: (m: Readonly<Record<string, number>>) => string, opts: { json?: boolean } = {}): { listener: RunListener; stop(): void } {
+  // --json: one JSON object per line on stdout for every event but the per-batch ones.
+  if (opts.json) return { listener: (e: RunEvent) => void (e.type !== 'batch' && process.stdout.write(JSON.stringify({ command: label, ...e }) + '\n')), stop() {} };
   // Warnings reach stderr even with --quiet.
   const warn = (e: RunEvent) => {
     if (e.type === 'warning') process.stderr.write(`genphys: warning: epoch ${e.epoch}: ${e.message}\n`);

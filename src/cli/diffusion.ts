@@ -20,6 +20,7 @@ import { CLASSIFIER_DATASETS, loadFeatureClassifier, type ClassifierDataset } fr
 import { choiceArg, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
 
 interface TrainFlags {
+  json?: boolean;
   data?: string;
   limit?: number;
   dataDir?: string;
@@ -56,7 +57,7 @@ const TRAIN_FLAG_PATHS = {
 
 async function train(flags: TrainFlags, cmd: Command): Promise<void> {
   const g = globals(cmd);
-  const log = logger(g.quiet);
+  const log = logger(g.quiet || flags.json === true);
   const out = runDirectory(g.out, 'diffusion', flags.resume);
   if (!flags.resume && flags.data === undefined) throw new UsageError('--data: required (fashion-mnist, mnist, toy:<name>[:N] or ising:<dir>[:T])');
   if (flags.sampleSteps !== undefined && flags.sampleSteps > flags.T) throw new UsageError(`--sample-steps: must be at most --T (${flags.T}), got ${flags.sampleSteps}`);
@@ -68,7 +69,7 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
     throw new UsageError(`--T ${flags.T} with --schedule ${flags.schedule}: ${(err as Error).message}`);
   }
   await initBackend(g.backend, { quiet: g.quiet });
-  const view = runRenderer('diffusion train', g.quiet);
+  const view = runRenderer('diffusion train', g.quiet, undefined, { json: flags.json === true });
   const stop = catchInterrupts(() => process.stderr.write('\ngenphys: interrupt: saving a checkpoint after this batch\n'));
   let res;
   try {
@@ -207,6 +208,7 @@ export function register(program: Command): void {
     );
   d.command('train')
     .description('train a diffusion model in --out (resumable with --resume; Ctrl-C saves and exits 130)')
+    .option('--json', 'one JSON object per line on stdout (start, epoch, warning, checkpoint, end) instead of text')
     .option('--data <spec>', 'fashion-mnist | mnist | toy:<name>[:N] | ising:<dir>[:T]')
     .option('--limit <n>', 'use only the first n examples', intArg(1))
     .option('--data-dir <dir>', 'image data set directory')

@@ -17,6 +17,7 @@ import { scatterPlotSvg, writeImageGrid, writeSvg } from '../viz/index.js';
 import { choiceArg, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
 
 interface TrainFlags {
+  json?: boolean;
   data?: string;
   preset: string;
   loss?: GanLossName;
@@ -89,7 +90,7 @@ export function overridesFromFlags(f: Pick<TrainFlags, 'override' | 'loss' | 'nC
 
 async function train(flags: TrainFlags, cmd: Command): Promise<void> {
   const g = globals(cmd);
-  const log = logger(g.quiet);
+  const log = logger(g.quiet || flags.json === true);
   const out = runDirectory(g.out, 'gan', flags.resume);
   if (!flags.resume && flags.data === undefined) throw new UsageError('--data: required (fashion-mnist, mnist, toy:<name>[:N] or ising:<dir>[:T])');
   const given = givenFlags(cmd, flags as unknown as Record<string, unknown>, TRAIN_FLAG_PATHS);
@@ -97,7 +98,7 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
   const overrides = overridesFromFlags(flags);
   // The tensor backend as --backend asks (native by default): without this tfjs would run on its plain cpu backend.
   await initBackend(g.backend, { quiet: true });
-  const view = runRenderer('gan train', g.quiet);
+  const view = runRenderer('gan train', g.quiet, undefined, { json: flags.json === true });
   const stop = catchInterrupts(() => process.stderr.write('\ngenphys: interrupt: saving a checkpoint after this batch\n'));
   let res;
   try {
@@ -210,6 +211,7 @@ export function register(program: Command): void {
   gan
     .command('train')
     .description('train a GAN; the run directory (--out) gets config.json, metrics.jsonl, checkpoints, sample grids and curves')
+    .option('--json', 'one JSON object per line on stdout (start, epoch, warning, checkpoint, end) instead of text')
     .option('--data <spec>', 'fashion-mnist | mnist | toy:<name>[:N] | ising:<dir>[:T] (required unless --resume)')
     .addOption(new Option('--preset <name>', 'network and recipe preset').argParser(choiceArg(GAN_PRESET_NAMES)).default('toy-mlp'))
     .addOption(new Option('--loss <name>', "objective (default the preset's)").argParser(choiceArg(GAN_LOSS_NAMES)))

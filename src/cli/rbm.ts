@@ -38,6 +38,7 @@ import '../physics/lattice-rbm.js';
 type Visible = VisibleUnits;
 
 interface TrainFlags {
+  json?: boolean;
   data?: string;
   binarize: Binarization;
   limit?: number;
@@ -98,7 +99,7 @@ function readRunConfigOrThrow(dir: string): Record<string, unknown> {
 
 async function train(flags: TrainFlags, cmd: Command): Promise<void> {
   const g = globals(cmd);
-  const log = logger(g.quiet);
+  const log = logger(g.quiet || flags.json === true);
   const out = runDirectory(g.out, 'rbm', flags.resume);
   if (!flags.resume && flags.data === undefined) throw new UsageError("--data: required (e.g. --data fashion-mnist, bars-and-stripes:3, spins:<file>)");
   const given = givenFlags(cmd, flags as unknown as Record<string, unknown>, TRAIN_FLAG_PATHS);
@@ -118,7 +119,7 @@ async function train(flags: TrainFlags, cmd: Command): Promise<void> {
     ptReplicas: flags.ptReplicas,
     ...(flags.chains ? { chains: flags.chains } : {}),
   };
-  const view = runRenderer('rbm train', g.quiet);
+  const view = runRenderer('rbm train', g.quiet, undefined, { json: flags.json === true });
   const stop = catchInterrupts(() => process.stderr.write('\ngenphys: interrupt: saving a checkpoint after this batch\n'));
   let res;
   try {
@@ -282,6 +283,7 @@ export function register(program: Command): void {
   rbm
     .command('train')
     .description('train an RBM; the run directory (--out) gets config.json, metrics.jsonl, checkpoints, grids and curves')
+    .option('--json', 'one JSON object per line on stdout (start, epoch, warning, checkpoint, end) instead of text')
     .option('--data <spec>', 'fashion-mnist | mnist | bars-and-stripes:N | spins:FILE | ising:DIR:T (required unless --resume)')
     .addOption(new Option('--binarize <mode>', 'grey images: static (threshold ½), dynamic (fresh draw per epoch), none').argParser(choiceArg(['static', 'dynamic', 'none'] as const)).default('static'))
     .option('--limit <n>', 'use only the first n training examples', intArg(1))

@@ -63,6 +63,7 @@ function listArg(v: string): number[] {
 }
 
 interface TrainOpts {
+  json?: boolean;
   preset: string;
   data: DataName;
   dataDir?: string;
@@ -116,7 +117,7 @@ function dataNameOf(stored: string | undefined): DataName {
 
 async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
   const g = globals(cmd);
-  const log = logger(g.quiet);
+  const log = logger(g.quiet || o.json === true);
   const out = runDirectory(g.out, 'vae', o.resume ?? false);
   if (o.data.startsWith('ising:')) {
     // ising:DIR is the one data spec; the run records it as data 'ising' with its directory.
@@ -174,7 +175,7 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
   }
   const trainData = prepareData(data.train, train.binarize);
   const valData = data.test ? binarizeForEval(data.test, train.binarize, g.seed) : null;
-  const view = runRenderer('vae train', g.quiet, (m) => `train ${m.loss!.toFixed(3)} (rec ${m.rec!.toFixed(3)}, KL ${m.kl!.toFixed(3)})${m.valLoss !== undefined ? `  val ${m.valLoss.toFixed(3)} (rec ${m.valRec!.toFixed(3)}, KL ${m.valKl!.toFixed(3)})` : ''}  ${m.seconds!.toFixed(1)} s`);
+  const view = runRenderer('vae train', g.quiet, (m) => `train ${m.loss!.toFixed(3)} (rec ${m.rec!.toFixed(3)}, KL ${m.kl!.toFixed(3)})${m.valLoss !== undefined ? `  val ${m.valLoss.toFixed(3)} (rec ${m.valRec!.toFixed(3)}, KL ${m.valKl!.toFixed(3)})` : ''}  ${m.seconds!.toFixed(1)} s`, { json: o.json === true });
   const stop = catchInterrupts(() => process.stderr.write('\ngenphys: interrupted, saving a resumable checkpoint…\n'));
   let res;
   try {
@@ -261,6 +262,7 @@ export function register(program: Command): void {
   vae
     .command('train')
     .description(`train a VAE from a preset (${PRESET_NAMES.join(', ')}) with overrides; writes config.json, metrics.jsonl, checkpoints`)
+    .option('--json', 'one JSON object per line on stdout (start, epoch, warning, checkpoint, end) instead of text')
     .option('--preset <name>', `preset: ${PRESET_NAMES.join(', ')}`, 'torch-mlp')
     .addOption(new Option('--data <spec>', 'fashion-mnist | mnist | ising:DIR (an `ising sample` dataset)').argParser(vaeDataArg).default('fashion-mnist'))
     .option('--data-dir <dir>', 'directory of the data set files (IDX, or an Ising data set)')
