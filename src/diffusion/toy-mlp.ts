@@ -12,6 +12,7 @@
  * from our {@link Rng}.
  */
 import * as tf from '@tensorflow/tfjs';
+import { assignWeights, createVariables, disposeVariables, readWeights } from '../engine/params.js';
 import { ShapeError, UsageError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import type { BatchShape, Denoiser, Prediction } from './process.js';
@@ -166,9 +167,6 @@ export function toyMlpDenoiser(cfg: ToyMlpConfig, params: ReadonlyMap<string, tf
   };
 }
 
-/** Distinguishes tfjs variable names of models built in one process. */
-let modelCounter = 0;
-
 /** A toy denoiser: immutable config plus learned tfjs variables by flat name. */
 export class ToyMlp {
   /** Learned parameters by flat name, in {@link toyMlpSpecs} order. */
@@ -191,17 +189,7 @@ export class ToyMlp {
    * @throws ShapeError if a tensor is missing or has the wrong size
    */
   static fromWeights(config: ToyMlpConfig, weights: ReadonlyMap<string, Float32Array>): ToyMlp {
-    const specs = toyMlpSpecs(config);
-    for (const s of specs) {
-      const w = weights.get(s.name);
-      const n = s.shape.reduce((a, b) => a * b, 1);
-      if (!w) throw new ShapeError(`toy MLP weights: missing tensor '${s.name}'`);
-      if (w.length !== n) throw new ShapeError(`toy MLP weights: '${s.name}' has ${w.length} values, expected ${n} (shape ${JSON.stringify(s.shape)})`);
-    }
-    modelCounter++;
-    const params = new Map<string, tf.Variable>();
-    for (const s of specs) params.set(s.name, tf.variable(tf.tensor(Float32Array.from(weights.get(s.name)!), [...s.shape]), true, `toy${modelCounter}/${s.name}`));
-    return new ToyMlp(config, params);
+    return new ToyMlp(config, createVariables('toy MLP', 'toy', toyMlpSpecs(config), weights));
   }
 
   /** Output for x `[B, D]` at time steps t `[B]`. Call inside tf.tidy. */
@@ -216,22 +204,16 @@ export class ToyMlp {
 
   /** Copies of the current weights, by flat name. */
   getWeights(): Map<string, Float32Array> {
-    const out = new Map<string, Float32Array>();
-    for (const [name, v] of this.params) out.set(name, Float32Array.from(v.dataSync() as Float32Array));
-    return out;
+    return readWeights(this.params);
   }
 
   /** Overwrite the weights (sizes must match). */
   setWeights(weights: ReadonlyMap<string, Float32Array>): void {
-    for (const [name, v] of this.params) {
-      const w = weights.get(name);
-      if (!w || w.length !== v.size) throw new ShapeError(`toy MLP weights: '${name}' missing or wrong size`);
-    }
-    for (const [name, v] of this.params) tf.tidy(() => v.assign(tf.tensor(weights.get(name)!, v.shape)));
+    assignWeights('toy MLP', this.params, weights);
   }
 
   /** Free the variables. */
   dispose(): void {
-    for (const v of this.params.values()) v.dispose();
+    disposeVariables(this.params);
   }
 }

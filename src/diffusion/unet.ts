@@ -31,6 +31,7 @@
  * lattice translations by multiples of 4 (the two stride-2 levels).
  */
 import * as tf from '@tensorflow/tfjs';
+import { assignWeights, createVariables, disposeVariables, readWeights } from '../engine/params.js';
 import { ShapeError, UsageError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import type { BatchShape, Denoiser, Prediction } from './process.js';
@@ -353,9 +354,6 @@ export function unetForward(cfg: UnetConfig, params: ReadonlyMap<string, tf.Tens
   return tf.reshape(conv(d1, 'unet.out', 1, 1), [B, H * W * C]) as tf.Tensor2D;
 }
 
-/** Distinguishes tfjs variable names of networks built in one process. */
-let unetCounter = 0;
-
 /** A U-Net denoiser: immutable config plus learned tfjs variables by flat name. */
 export class Unet {
   /** Learned parameters by flat name, in {@link unetSpecs} order. */
@@ -378,17 +376,7 @@ export class Unet {
    * @throws ShapeError if a tensor is missing or has the wrong size
    */
   static fromWeights(config: UnetConfig, weights: ReadonlyMap<string, Float32Array>): Unet {
-    const specs = unetSpecs(config);
-    for (const s of specs) {
-      const w = weights.get(s.name);
-      const n = s.shape.reduce((a, c) => a * c, 1);
-      if (!w) throw new ShapeError(`U-Net weights: missing tensor '${s.name}'`);
-      if (w.length !== n) throw new ShapeError(`U-Net weights: '${s.name}' has ${w.length} values, expected ${n} (shape ${JSON.stringify(s.shape)})`);
-    }
-    unetCounter++;
-    const params = new Map<string, tf.Variable>();
-    for (const s of specs) params.set(s.name, tf.variable(tf.tensor(Float32Array.from(weights.get(s.name)!), [...s.shape]), true, `unet${unetCounter}/${s.name}`));
-    return new Unet(config, params);
+    return new Unet(config, createVariables('U-Net', 'unet', unetSpecs(config), weights));
   }
 
   /** Values per flattened example. */
@@ -420,22 +408,16 @@ export class Unet {
 
   /** Copies of the current weights, by flat name. */
   getWeights(): Map<string, Float32Array> {
-    const out = new Map<string, Float32Array>();
-    for (const [name, v] of this.params) out.set(name, Float32Array.from(v.dataSync() as Float32Array));
-    return out;
+    return readWeights(this.params);
   }
 
   /** Overwrite the weights (sizes must match). */
   setWeights(weights: ReadonlyMap<string, Float32Array>): void {
-    for (const [name, v] of this.params) {
-      const w = weights.get(name);
-      if (!w || w.length !== v.size) throw new ShapeError(`U-Net weights: '${name}' missing or wrong size`);
-    }
-    for (const [name, v] of this.params) tf.tidy(() => v.assign(tf.tensor(weights.get(name)!, v.shape)));
+    assignWeights('U-Net', this.params, weights);
   }
 
   /** Free the variables. */
   dispose(): void {
-    for (const v of this.params.values()) v.dispose();
+    disposeVariables(this.params);
   }
 }

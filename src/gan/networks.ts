@@ -13,6 +13,7 @@
  * `[batch, rows·cols·channels]`, discriminator outputs are logits `[batch]`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkWeights } from '../engine/params.js';
 import type { Rng } from '../core/rng.js';
 import { GenphysError, ShapeError } from '../core/errors.js';
 import { SpectralNorm, kernelMatrixShape, randomUnitVector } from './spectral.js';
@@ -279,13 +280,11 @@ export class Gan {
     ganCounter++;
     const prefix = `gan${ganCounter}`;
     const specs = ganParamSpecs(config);
+    checkWeights('GAN', specs, weights);
     for (const s of specs) {
-      const w = weights.get(s.name);
-      const n = s.shape.reduce((a, b) => a * b, 1);
-      if (!w) throw new ShapeError(`GAN weights: missing tensor '${s.name}'`);
-      if (w.length !== n) throw new ShapeError(`GAN weights: '${s.name}' has ${w.length} values, expected ${n} (shape ${JSON.stringify(s.shape)})`);
+      // Spectral-norm vectors are held by their SpectralNorm, not as variables here.
       if (s.role === 'snU' || s.role === 'snV') continue;
-      params.set(s.name, tf.variable(tf.tensor(Float32Array.from(w), [...s.shape]), s.trainable, `${prefix}/${s.name}`));
+      params.set(s.name, tf.variable(tf.tensor(Float32Array.from(weights.get(s.name)!), [...s.shape]), s.trainable, `${prefix}/${s.name}`));
     }
     return new Gan(config, params, weights, prefix);
   }

@@ -10,6 +10,7 @@
  * are NHWC. Inputs and decoder outputs are flattened `[batch, rows·cols·channels]`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { assignWeights, createVariables, disposeVariables, readWeights } from '../engine/params.js';
 import type { Rng } from '../core/rng.js';
 import { ShapeError } from '../core/errors.js';
 import {
@@ -202,9 +203,6 @@ export function initialWeights(cfg: VaeConfig, rng: Rng): Map<string, Float32Arr
   return out;
 }
 
-/** Distinguishes tfjs variable names of models built in one process. */
-let modelCounter = 0;
-
 function activate(x: tf.Tensor, a: Activation): tf.Tensor {
   switch (a) {
     case 'relu':
@@ -250,16 +248,7 @@ export class Vae {
    * @throws ShapeError if a tensor is missing or has the wrong size
    */
   static fromWeights(config: VaeConfig, weights: ReadonlyMap<string, Float32Array>): Vae {
-    const params = new Map<string, tf.Variable>();
-    modelCounter++;
-    for (const s of parameterSpecs(config)) {
-      const w = weights.get(s.name);
-      const n = s.shape.reduce((a, b) => a * b, 1);
-      if (!w) throw new ShapeError(`VAE weights: missing tensor '${s.name}'`);
-      if (w.length !== n) throw new ShapeError(`VAE weights: '${s.name}' has ${w.length} values, expected ${n} (shape ${JSON.stringify(s.shape)})`);
-      params.set(s.name, tf.variable(tf.tensor(Float32Array.from(w), [...s.shape]), true, `vae${modelCounter}/${s.name}`));
-    }
-    return new Vae(config, params);
+    return new Vae(config, createVariables('VAE', 'vae', parameterSpecs(config), weights));
   }
 
   /** Flattened input dimension D. */
@@ -269,23 +258,17 @@ export class Vae {
 
   /** Copies of the current weights, by flat name. */
   getWeights(): Map<string, Float32Array> {
-    const out = new Map<string, Float32Array>();
-    for (const [name, v] of this.params) out.set(name, Float32Array.from(v.dataSync() as Float32Array));
-    return out;
+    return readWeights(this.params);
   }
 
   /** Overwrite the weights (shapes must match). */
   setWeights(weights: ReadonlyMap<string, Float32Array>): void {
-    for (const [name, v] of this.params) {
-      const w = weights.get(name);
-      if (!w || w.length !== v.size) throw new ShapeError(`VAE weights: '${name}' missing or wrong size`);
-      tf.tidy(() => v.assign(tf.tensor(w, v.shape)));
-    }
+    assignWeights('VAE', this.params, weights);
   }
 
   /** Free the variables. */
   dispose(): void {
-    for (const v of this.params.values()) v.dispose();
+    disposeVariables(this.params);
   }
 
   private p(name: string): tf.Variable {
