@@ -67,7 +67,7 @@ describe('genphys vae (CLI)', () => {
     const base = ['vae', 'train', ...small, '--data', 'mnist', '--data-dir', root, '--quiet', '--seed', '3'];
     expect((await cli([...base, '--epochs', '2', '--out', a])).code).toBe(0);
     // Two checkpoints (last and best), each a manifest plus the one weights file it names.
-    expect(readdirSync(a).sort()).toEqual(['best.json', weightsFile(a, 'best'), 'checkpoint.json', weightsFile(a), 'config.json', 'metrics.jsonl'].sort());
+    expect(readdirSync(a).sort()).toEqual(['best.json', weightsFile(a, 'best'), 'checkpoint.json', weightsFile(a), 'config.json', 'curve-loss.svg', 'metrics.jsonl', 'reconstruction.png'].sort());
     // 80 examples in batches of 16: 5 steps per epoch, so the last checkpoint is step 10.
     expect(weightsFile(a)).toBe('checkpoint.w10.safetensors');
     expect(weightsFile(a, 'best')).toMatch(/^best\.w\d+(-\d+)?\.safetensors$/);
@@ -111,6 +111,15 @@ describe('genphys vae (CLI)', () => {
       expect(res.code, `${what}: ${res.stderr}`).toBe(0);
       expect(existsSync(join(a, file)), file).toBe(true);
     }
+    // The latent grid defaults to the prior's quantiles Φ⁻¹((i + ½)/n) (n = 5: ±1.28, ±0.52, 0)
+    // and its SVG twin labels both axes with those z values.
+    const grid = readFileSync(join(a, 'latent-grid.svg'), 'utf8');
+    for (const z of ['-1.28', '0.00', '1.28']) expect(grid).toContain(`>${z === '0.00' ? '0' : z}<`);
+    expect(grid).toContain('>z₁<');
+    expect(grid).toContain("the prior's quantiles");
+    // Training drew the loss curves and the reconstruction grid.
+    expect(readFileSync(join(a, 'curve-loss.svg'), 'utf8')).toContain('KL(q(h|x) ‖ p(h))');
+    expect(readFileSync(join(a, 'reconstruction.png')).subarray(1, 4).toString()).toBe('PNG');
     rmSync(join(a, 'samples.png'));
     expect((await cli(['vae', 'sample', a, '--n', '9', '--backend', 'cpu', '--quiet'])).code).toBe(0);
     expect(readFileSync(join(a, 'samples.png')).subarray(1, 4).toString()).toBe('PNG');

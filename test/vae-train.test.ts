@@ -393,3 +393,20 @@ describe('IWAE against log p(x) by quadrature (2-D latent)', () => {
     m.dispose();
   });
 });
+
+describe('IWAE stopped early', () => {
+  it('an aborted run covers the examples done, the same as evaluating just those', async () => {
+    const model = Vae.create(tinyCfg, new Rng(1));
+    const data = barsData(12, 2);
+    const D = data.dim;
+    const ac = new AbortController();
+    // 40 samples, 80 rows per batch: two examples per batch; stop after the second batch.
+    const r = importanceWeightedBound(model, data, 40, new Rng(3), { maxRows: 80, signal: ac.signal, onProgress: (done) => done >= 4 && ac.abort() });
+    expect(r.n).toBe(4);
+    expect(r.perExample).toHaveLength(4);
+    const first = importanceWeightedBound(model, { ...data, n: 4, x: data.x.subarray(0, 4 * D) }, 40, new Rng(3), { maxRows: 80 });
+    expect(r.iwae).toBeCloseTo(first.iwae, 12);
+    expect(r.elbo).toBeCloseTo(first.elbo, 12);
+    model.dispose();
+  });
+});

@@ -192,3 +192,45 @@ it('writeSvg writes atomically', async () => {
   expect(readFileSync(p, 'utf8')).toBe(svg);
   expect(readdirSync(join(dir, 'sub'))).toEqual(['plot.svg']);
 });
+
+describe('plots that explain themselves', () => {
+  it('legend entries are never truncated; a reference curve is dashed and unmarked; error bars have caps', async () => {
+    const { linePlotSpec } = await import('../src/viz/plot.js');
+    const name = 'exact (Kaufman, L=8), a long legend entry that used to be cut off';
+    const spec = linePlotSpec({
+      xLabel: 'T',
+      yLabel: 'e',
+      series: [
+        { name: 'Monte Carlo', x: [1, 2, 3], y: [1, 2, 3], yErr: [0.1, 0.1, 0.1] },
+        { name, x: [1, 1.5, 2, 2.5, 3], y: [1, 1.5, 2, 2.5, 3], style: 'curve' },
+      ],
+    }) as unknown as { config: { legend: { labelLimit: number } }; layer: { mark: { type: string; strokeDash?: number[] }; data: { values: { series: string }[] } }[] };
+    expect(spec.config.legend.labelLimit).toBe(0);
+    const of = (type: string) => spec.layer.filter((l) => l.mark.type === type);
+    const dashed = of('line').filter((l) => l.mark.strokeDash);
+    expect(dashed).toHaveLength(1);
+    expect(new Set(dashed[0]!.data.values.map((v) => v.series))).toEqual(new Set([name]));
+    expect(of('point').flatMap((l) => l.data.values.map((v) => v.series)).every((s) => s === 'Monte Carlo')).toBe(true);
+    expect(of('tick')).toHaveLength(2);
+    const svg = await linePlotSvg({ xLabel: 'T', yLabel: 'e', series: [{ name, x: [1, 2], y: [1, 2], style: 'curve' }] });
+    expect(texts(svg)).toContain(name);
+  });
+
+  it('the Ising comparison draws Kaufman as a dense curve over the sampled range, in units of J', async () => {
+    const { comparisonPanels } = await import('../src/physics/rbm-pipeline.js');
+    const { kaufmanSquare } = await import('../src/physics/exact.js');
+    const est = (value: number) => ({ value, error: 0.01 });
+    const row = (T: number) => ({ T, mc: { energy: est(-1), absMagnetisation: est(0.5), specificHeat: est(1), susceptibility: est(1) }, rbm: { energy: est(-1), absMagnetisation: est(0.5), specificHeat: est(1), susceptibility: est(1) }, exact: { energy: -1, specificHeat: 1, source: 'Kaufman' } });
+    const panels = comparisonPanels([row(1.5), row(2.5), row(3.5)] as never, 8);
+    expect(panels.map((p) => p.yLabel)).toEqual(['e  [J]', '⟨|m|⟩', 'C  [k_B]', 'χ  [1/J]']);
+    const e = panels[0]!.series.find((s) => s.name === 'exact (Kaufman, L=8)')!;
+    expect(e.style).toBe('curve');
+    expect(e.x).toHaveLength(121);
+    expect(e.x[0]).toBe(1.5);
+    expect(e.x.at(-1)).toBe(3.5);
+    for (const i of [0, 37, 60, 120]) expect(e.y[i]).toBeCloseTo(kaufmanSquare(8, e.x[i]!).energy, 12);
+    // No exact |m| or χ at L = 8; Onsager's m₀ is the context there.
+    expect(panels[1]!.series.map((s) => s.name)).toEqual(['Monte Carlo', 'RBM', 'Onsager m₀ (L=∞)']);
+    expect(panels[3]!.series.map((s) => s.name)).toEqual(['Monte Carlo', 'RBM']);
+  });
+});

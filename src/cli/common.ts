@@ -181,16 +181,18 @@ export function runRenderer(label: string, quiet: boolean, pick?: (m: Readonly<R
       if (multi) multi.log(`genphys: warning: epoch ${e.epoch}: ${e.message}\n`);
       else warn(e);
     } else if (e.type === 'end') {
-      if (multi) multi.stop();
-      multi = null;
+      finish();
       bar = null;
     }
   };
-  return {
-    listener,
-    stop() {
-      if (multi) multi.stop();
-      multi = null;
-    },
+  // MultiBar.log buffers lines until the next redraw, and stop() clears the bar without
+  // drawing again: redraw first, or the last epochs' lines are lost.
+  const finish = () => {
+    if (multi) {
+      multi.update();
+      multi.stop();
+    }
+    multi = null;
   };
+  return { listener, stop: finish };
 }

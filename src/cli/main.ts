@@ -7,6 +7,7 @@ import { GenphysError, UsageError } from '../core/errors.js';
 import { selectKernels } from '../engine/index.js';
 import { VERSION } from '../version.js';
 import { intArg } from './common.js';
+import { expandConfig } from './config-file.js';
 /** A command, loaded only when it runs (start-up stays fast: tfjs and vega load on demand). */
 interface CommandEntry {
   readonly name: string;
@@ -30,6 +31,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'export', summary: "a run's checkpoint for Python: a PyTorch state dict (safetensors) or a NumPy .npz", load: () => import('./export.js') },
   { name: 'show', summary: 'a run directory on one screen: config, checkpoint, last metrics, evaluations, artifacts', load: () => import('./show.js') },
   { name: 'sweep', summary: 'grids of runs from a JSON spec: locally N at a time, or on a Redis queue served by `genphys worker`', load: () => import('./sweep.js') },
+  { name: 'lab', summary: 'serve the browser lab on 127.0.0.1 and print its URL: Ising, RBM, VAE, GAN and diffusion training live in your browser', load: () => import('./lab.js') },
   { name: 'worker', summary: 'take sweep jobs from a Redis queue and run them as child processes into --out (the shared sweep directory)', load: () => import('./worker.js') },
 ];
 
@@ -58,6 +60,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .addOption(new Option('--backend <name>', "tensor backend ('all' only for bench)").choices(['auto', 'native', 'wasm', 'cpu', 'all']).default('auto'))
     .option('--out <path>', 'output directory (or file) for artifacts')
     .option('--quiet', 'no progress bars or chatter', false)
+    .option('--config <file>', 'run the command and flags in a JSON file {"genphys": "rbm train", "flags": {...}} (the lab exports these); flags typed after it win')
     .showHelpAfterError('(add --help for usage)')
     // Subcommand help lists --seed, --backend, --out and --quiet too; every default is shown.
     .configureHelp({ showGlobalOptions: true })
@@ -98,7 +101,14 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
  * Run the CLI on `argv` (without the node and script entries). Returns the exit
  * code instead of exiting, so tests can call it in-process.
  */
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argvIn: readonly string[]): Promise<number> {
+  let argv: string[];
+  try {
+    argv = expandConfig(argvIn);
+  } catch (err) {
+    process.stderr.write(`genphys: ${(err as Error).message}\n`);
+    return err instanceof GenphysError ? err.exitCode : 2;
+  }
   const program = await buildProgram(argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });

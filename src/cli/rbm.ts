@@ -27,6 +27,7 @@ import {
   type TrainOptions,
 } from '../ebm/index.js';
 import type { Binarization } from '../ebm/data.js';
+import { freeEnergyDrift } from '../ebm/mixing.js';
 import { writeImageGrid } from '../viz/index.js';
 import { choiceArg, deprecated, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
 import { catchInterrupts } from '../run/signals.js';
@@ -180,15 +181,31 @@ async function sample(target: string, flags: SampleFlags, cmd: Command): Promise
   const { model } = loadModel(modelPath);
   const rng = new Rng(g.seed);
   const burnIn = deprecated(flags.burnIn, flags.steps, '--steps', '--burn-in') ?? 1000;
-  const o = { chains: flags.chains, burnIn, samples: 1 };
-  const res =
-    flags.sampler === 'mh'
+  // The burn-in in two halves, so the chains' free energy at the midpoint and at the end can
+  // be compared: a drift between them means the chains had not finished relaxing.
+  const run = (steps: number, init?: Float32Array) => {
+    const o = { chains: flags.chains, burnIn: steps, samples: 1, ...(init ? { init } : {}) };
+    return flags.sampler === 'mh'
       ? metropolisSample(model, rng, o)
       : flags.sampler === 'pt'
         ? temperedSample(model, rng, { ...o, replicas: flags.replicas })
         : gibbsSample(model, rng, o);
+  };
+  const half = Math.floor(burnIn / 2);
+  const first = run(half);
+  const res = run(burnIn - half, first.samples);
   const summary = { sampler: flags.sampler, chains: flags.chains, burnIn, diagnostics: res.diagnostics };
   log(JSON.stringify(summary, (_, v) => (v instanceof Float64Array ? Array.from(v) : v)));
+  if (model.visibleUnits !== 'gaussian' && flags.chains >= 2 && half > 0) {
+    const d = freeEnergyDrift(model, first.samples, res.samples);
+    const f = (x: { value: number; error: number }) => `${x.value.toFixed(3)} ± ${x.error.toFixed(3)}`;
+    if (d.noDrift) log(`mixing: the chains' mean free energy was ${f(d.mid)} at sweep ${half} and ${f(d.end)} at sweep ${burnIn}: no drift detected`);
+    else {
+      process.stderr.write(
+        `genphys: warning: the chains had not mixed after ${burnIn} sweeps: their mean free energy went from ${f(d.mid)} (sweep ${half}) to ${f(d.end)} (sweep ${burnIn}), ${Math.abs(d.z).toFixed(1)} standard errors; the samples are not yet the model's — use a longer --burn-in (e.g. ${4 * burnIn}) or --sampler pt\n`,
+      );
+    }
+  }
   const image = cfg.image as { height: number; width: number } | null;
   const grid = flags.grid ?? (g.out && g.out.endsWith('.png') ? g.out : undefined);
   if (grid) {

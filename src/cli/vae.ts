@@ -14,14 +14,14 @@ import { writeJsonAtomic } from '../io/atomic.js';
 import { loadIsingDataset, parseTemperatures } from '../physics/dataset.js';
 import { simulateTemperatures } from '../physics/simulate.js';
 import { scatterPlotSvg, writeSvg } from '../viz/plot.js';
-import { writeImageGrid } from '../viz/png.js';
+import { imageGridPng, writeImageGrid } from '../viz/png.js';
 import { loadVaeCheckpoint } from '../vae/checkpoint.js';
 import { loadVaeImages, type VaeDataset } from '../vae/data.js';
 import type { DecoderKind } from '../vae/distributions.js';
 import { importanceWeightedBound } from '../vae/evaluate.js';
 import { isingVaeData, latentMagnetisationCorrelation, type IsingVaeData } from '../vae/ising.js';
 import { ACTIVATIONS, Vae, validateConfig, type Activation, type VaeConfig } from '../vae/models.js';
-import { interpolation, latentGrid, latentMeans, priorSamples, reconstructions } from '../vae/plots.js';
+import { interpolation, latentGrid, latentGridSvg, latentMeans, priorSamples, reconstructions } from '../vae/plots.js';
 import { PRESET_NAMES, getPreset, type Binarize, type TrainConfig } from '../vae/presets.js';
 import { RUN_FILES, checkVaeRun, trainRun } from '../vae/run.js';
 import { recordEvaluation } from '../run/run-dir.js';
@@ -32,6 +32,11 @@ import { tempsArg } from './ising.js';
 import { catchInterrupts } from '../run/signals.js';
 import { checkOutputDir, runDirectory } from '../run/paths.js';
 import { checkAllocation } from '../run/resources.js';
+
+/** A duration in words: 42 s, 3.5 min, 12.1 h. */
+function formatDuration(s: number): string {
+  return s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
+}
 
 const DATA_NAMES = ['fashion-mnist', 'mnist', 'ising'] as const;
 type DataName = (typeof DATA_NAMES)[number];
@@ -299,18 +304,34 @@ export function register(program: Command): void {
       try {
         const data = evalData(run, meta, o.dataDir, limit);
         validateData(data, model.config, data.name);
+        // What it costs: k decoder passes per example, D·(hidden) multiply-adds each; the first
+        // batch is timed and the whole run extrapolated, so a 12-hour command says so at once.
         const bar = progress(data.n, `IWAE-${o.iwae}`, g.quiet);
+        const stop = catchInterrupts(() => process.stderr.write('genphys: stopping after this batch; the result covers the examples done\n'));
         let last = 0;
-        const r = importanceWeightedBound(model, data, o.iwae, new Rng(g.seed).split(0x1a7e), {
-          onProgress: (d) => {
-            bar.tick(d - last);
-            last = d;
-          },
-        });
-        bar.stop();
-        const out = { method: 'iwae', checkpoint: o.checkpoint, data: data.name, n: data.n, k: o.iwae, seed: g.seed, elbo: r.elbo, iwae: r.iwae, nll: r.nll, units: 'nats per example' };
+        const t0 = performance.now();
+        let estimated = false;
+        let r;
+        try {
+          r = importanceWeightedBound(model, data, o.iwae, new Rng(g.seed).split(0x1a7e), {
+            signal: stop.signal,
+            onProgress: (d) => {
+              bar.tick(d - last);
+              last = d;
+              if (!estimated && d < data.n) {
+                estimated = true;
+                const total = ((performance.now() - t0) / 1000) * (data.n / d);
+                if (total > 10) log(`IWAE-${o.iwae} on ${data.n} examples: about ${formatDuration(total)} (timed on the first ${d}); Ctrl-C stops early with the examples done so far`);
+              }
+            },
+          });
+        } finally {
+          stop.dispose();
+          bar.stop();
+        }
+        const out = { method: 'iwae', checkpoint: o.checkpoint, data: data.name, n: r.n, k: o.iwae, seed: g.seed, elbo: r.elbo, iwae: r.iwae, nll: r.nll, units: 'nats per example', ...(r.n < data.n ? { stoppedEarly: true, of: data.n } : {}) };
         recordEvaluation(g.out ?? run, out);
-        log(`test ELBO ${r.elbo.toFixed(3)}  IWAE-${o.iwae} ${r.iwae.toFixed(3)}  → NLL ${r.nll.toFixed(3)} nats (${data.n} examples)`);
+        log(`test ELBO ${r.elbo.toFixed(3)}  IWAE-${o.iwae} ${r.iwae.toFixed(3)}  → NLL ${r.nll.toFixed(3)} nats (${r.n}${r.n < data.n ? ` of ${data.n}, stopped early` : ''} examples)`);
       } finally {
         model.dispose();
       }
@@ -322,7 +343,11 @@ export function register(program: Command): void {
     .option('--n <n>', 'how many: images (recon, samples), points (clusters)', intArg(1, 100000))
     .option('--grid-size <n>', 'latent-grid: images per side (default 20)', intArg(1, 1000))
     .option('--steps <n>', 'interp: interpolation steps between the two examples (default 10)', intArg(1, 1000))
-    .addOption(new Option('--spacing <kind>', 'latent-grid spacing').argParser(choiceArg(['uniform', 'quantiles'] as const)).default('uniform'))
+    .addOption(
+      new Option('--spacing <kind>', "latent-grid spacing: the prior's quantiles Φ⁻¹((i+½)/n) (Kingma & Welling fig. 4), or uniform in ±--scale (Keras)")
+        .argParser(choiceArg(['uniform', 'quantiles'] as const))
+        .default('quantiles'),
+    )
     .option('--scale <x>', 'latent-grid half-width for uniform spacing (Keras: 1)', floatArg(0, Infinity, { min: true }), 1)
     .option('--a <i>', 'first example of the interpolation', intArg(0), 0)
     .option('--b <i>', 'second example of the interpolation', intArg(0), 1)
@@ -345,9 +370,14 @@ export function register(program: Command): void {
         if (what === 'latent-grid') {
           const n = o.gridSize ?? 20;
           checkAllocation(n * n * h * w * model.config.inputShape[2], 4 * 3, `--n ${n} (a ${n}×${n} grid of ${h}×${w} images)`);
-          const { images } = latentGrid(model, n, o.spacing === 'uniform' ? { kind: 'uniform', scale: o.scale } : { kind: 'quantiles' });
+          const { images, axis } = latentGrid(model, n, o.spacing === 'uniform' ? { kind: 'uniform', scale: o.scale } : { kind: 'quantiles' });
           file = join(dir, 'latent-grid.png');
           writeImageGrid(file, images, n * n, h, w, { cols: n });
+          // The same grid with its axes in z values.
+          const pad = 2;
+          const svg = latentGridSvg(imageGridPng(images, n * n, h, w, { cols: n, pad }), axis, h + pad, pad, `decoder means over the latent plane (${o.spacing === 'uniform' ? `uniform in ±${o.scale}` : "the prior's quantiles"})`);
+          writeSvg(join(dir, 'latent-grid.svg'), svg);
+          log(`latent grid: z₁, z₂ from ${axis[0]!.toFixed(3)} to ${axis.at(-1)!.toFixed(3)} (${o.spacing === 'uniform' ? `uniform, --scale ${o.scale}` : "the prior's quantiles"}); latent-grid.svg has the axes`);
         } else if (what === 'samples') {
           const n = o.n ?? 64;
           file = join(dir, 'samples.png');

@@ -16,20 +16,13 @@ import { join } from 'node:path';
 import { DataNotFoundError, IdxFormatError } from './errors.js';
 import { readIdx } from './idx.js';
 
-/** Names of the image datasets genphys knows. */
-export type DatasetName = 'fashion-mnist' | 'mnist';
+import { CLASS_NAMES, DATASET_NAMES, type DatasetName } from './classes.js';
 
-/** All dataset names, for option parsers and listings. */
-export const DATASET_NAMES: readonly DatasetName[] = ['fashion-mnist', 'mnist'];
+export { CLASS_NAMES, DATASET_NAMES, type DatasetName } from './classes.js';
 
 /** Dataset split: the 60 000-image training set or the 10 000-image test set. */
 export type Split = 'train' | 'test';
 
-/** Class names, index = label value. Fashion-MNIST order from Xiao et al. (2017), Table 1. */
-export const CLASS_NAMES: Readonly<Record<DatasetName, readonly string[]>> = {
-  'fashion-mnist': ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
-  mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-};
 
 /** A loaded image dataset: greyscale images with one label each. */
 export interface ImageDataset {

@@ -6,92 +6,12 @@
  * names the file and line.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { DataFormatError, ShapeError } from '../core/errors.js';
+import { DataFormatError } from '../core/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { readNpy } from '../io/npy.js';
 import { DataNotFoundError } from './errors.js';
+import { formatSpinText, parseSpinText, spinConfigurationsFromBytes, type FormatSpinOptions, type SpinConfigurations, type SpinData } from './spin-text.js';
 
-/** How spins are written: `'01'` (down = 0, up = 1) or `'pm1'` (down = −1, up = +1). */
-export type SpinConvention = '01' | 'pm1';
-
-/** Parsed spin configurations. */
-export interface SpinData {
-  /** Number of configurations (lines with data). */
-  readonly n: number;
-  /** Spins per configuration. */
-  readonly dim: number;
-  /**
-   * Convention found in the file. A file with only `1` tokens carries no evidence
-   * either way and is reported as `'01'`.
-   */
-  readonly convention: SpinConvention;
-  /** `n × dim` row-major values in the file's convention (0/1 or −1/+1). */
-  readonly data: Float32Array;
-}
-
-/** Accepted tokens: value, and the convention they prove (null: valid in both). */
-const TOKENS = new Map<string, readonly [number, SpinConvention | null]>([
-  ['1', [1, null]],
-  ['0', [0, '01']],
-  ['-1', [-1, 'pm1']],
-  ['+1', [1, 'pm1']],
-]);
-
-/**
- * Parse spin text.
- * @param text - file contents
- * @param file - name used in error messages
- * @throws DataFormatError naming `file`, the line and the problem
- */
-export function parseSpinText(text: string, file: string): SpinData {
-  let dim = -1;
-  let n = 0;
-  let convention: SpinConvention | null = null;
-  let conventionLine = 0;
-  let buf = new Int8Array(1024);
-  let len = 0;
-  const lines = text.split('\n');
-  for (let li = 0; li < lines.length; li++) {
-    const lineNo = li + 1;
-    let line = lines[li]!;
-    const hash = line.indexOf('#');
-    if (hash >= 0) line = line.slice(0, hash);
-    const tokens = line.split(/[ \t\r\f\v]+/).filter((t) => t !== '');
-    if (tokens.length === 0) continue;
-    if (dim < 0) dim = tokens.length;
-    else if (tokens.length !== dim) {
-      throw new DataFormatError(file, `line ${lineNo}: ${tokens.length} spins, expected ${dim} as on the first configuration`);
-    }
-    if (len + dim > buf.length) {
-      const next = new Int8Array(Math.max(buf.length * 2, len + dim));
-      next.set(buf.subarray(0, len));
-      buf = next;
-    }
-    for (const t of tokens) {
-      const tok = TOKENS.get(t);
-      if (tok === undefined) {
-        const shown = t.length > 20 ? t.slice(0, 20) + '…' : t;
-        throw new DataFormatError(file, `line ${lineNo}: '${shown}' is not a spin (expected 0/1 or -1/+1)`);
-      }
-      const [v, c] = tok;
-      if (c !== null && convention === null) {
-        convention = c;
-        conventionLine = lineNo;
-      } else if (c !== null && c !== convention) {
-        throw new DataFormatError(
-          file,
-          `line ${lineNo}: '${t}' mixes spin conventions (line ${conventionLine} uses ${convention === '01' ? '0/1' : '-1/+1'})`,
-        );
-      }
-      buf[len++] = v;
-    }
-    n++;
-  }
-  if (n === 0) throw new DataFormatError(file, 'no spin configurations (only blank or comment lines)');
-  const data = new Float32Array(len);
-  for (let i = 0; i < len; i++) data[i] = buf[i]!;
-  return { n, dim, convention: convention ?? '01', data };
-}
+export { formatSpinText, parseSpinText, spinConfigurationsFromBytes, type FormatSpinOptions, type SpinConfigurations, type SpinConvention, type SpinData } from './spin-text.js';
 
 /**
  * Read a spin text file (see {@link parseSpinText}).
@@ -108,88 +28,26 @@ export function readSpinText(path: string): SpinData {
   return parseSpinText(text, path);
 }
 
-/** Options of {@link formatSpinText}. */
-export interface FormatSpinOptions {
-  /** Convention to write. Default `'pm1'`. */
-  readonly convention?: SpinConvention;
-  /** Comment written first, each line prefixed with `# `. */
-  readonly header?: string;
-}
-
-/**
- * Format configurations as spin text, one per line, single-space separated.
- * Input values may use either convention: 1 is up; 0 and −1 are down (but a
- * single array must not contain both 0 and −1).
- *
- * @param data - `n × dim` row-major spins
- * @param dim - spins per configuration
- * @param opts - output convention and optional header comment
- * @throws ShapeError when sizes do not fit or a value is not a spin
- */
-export function formatSpinText(data: ArrayLike<number>, dim: number, opts: FormatSpinOptions = {}): string {
-  if (!Number.isInteger(dim) || dim < 1) throw new ShapeError(`formatSpinText: dim must be a positive integer, got ${dim}`);
-  if (data.length % dim !== 0) throw new ShapeError(`formatSpinText: ${data.length} values is not a multiple of dim ${dim}`);
-  const [down, up] = (opts.convention ?? 'pm1') === 'pm1' ? ['-1', '1'] : ['0', '1'];
-  let sawZero = false;
-  let sawMinus = false;
-  const parts: string[] = [];
-  if (opts.header !== undefined) for (const h of opts.header.split('\n')) parts.push(`# ${h}\n`);
-  const row: string[] = new Array<string>(dim);
-  for (let r = 0; r < data.length / dim; r++) {
-    for (let j = 0; j < dim; j++) {
-      const v = data[r * dim + j]!;
-      if (v === 1) row[j] = up;
-      else if (v === 0 || v === -1) {
-        row[j] = down;
-        if (v === 0) sawZero = true;
-        else sawMinus = true;
-      } else throw new ShapeError(`formatSpinText: value ${v} at row ${r}, column ${j} is not a spin (0/1 or -1/+1)`);
-    }
-    if (sawZero && sawMinus) throw new ShapeError('formatSpinText: input mixes 0 and -1 as spin down');
-    parts.push(row.join(' ') + '\n');
-  }
-  return parts.join('');
-}
-
-/** Write {@link formatSpinText} output to `path` atomically. */
 export function writeSpinText(path: string, data: ArrayLike<number>, dim: number, opts: FormatSpinOptions = {}): void {
   writeFileAtomic(path, formatSpinText(data, dim, opts));
 }
 
-/** Spin configurations for training, whatever file they came in. */
-export interface SpinConfigurations {
-  /** Number of configurations. */
-  readonly n: number;
-  /** Spins per configuration. */
-  readonly dim: number;
-  /** n × dim values ±1. */
-  readonly spins: Int8Array;
-}
-
 /**
  * Load configurations from a single `.npy` (int8 ±1 or 0/1, any shape [n, …]) or a
- * spin text file (0/1 or ±1; see src/data/spins.ts), converted to ±1.
+ * spin text file (0/1 or ±1; see src/data/spin-text.ts), converted to ±1.
  * For a dataset directory use {@link loadIsingDataset}.
- * @throws DataFormatError naming the file
+ * @throws DataFormatError naming the file; DataNotFoundError when it cannot be read
  */
 export function loadSpinConfigurations(path: string): SpinConfigurations {
   if (existsSync(path) && statSync(path).isDirectory()) throw new DataFormatError(path, 'is a directory; load it with loadIsingDataset');
   if (path.endsWith('.npy')) {
-    const arr = readNpy(path);
-    if (arr.shape.length < 2 || arr.shape[0]! < 1) throw new DataFormatError(path, `shape [${arr.shape.join(', ')}]: expected [n, …] with n ≥ 1 configurations`);
-    const n = arr.shape[0]!;
-    const dim = arr.shape.slice(1).reduce((a, b) => a * b, 1);
-    const spins = new Int8Array(n * dim);
-    let zeros = false, minus = false;
-    for (let k = 0; k < spins.length; k++) {
-      const v = Number(arr.data[k]);
-      if (v === 1) spins[k] = 1;
-      else if (v === -1) { spins[k] = -1; minus = true; }
-      else if (v === 0) { spins[k] = -1; zeros = true; }
-      else throw new DataFormatError(path, `value ${v} at flat index ${k} is not a spin (expected ±1 or 0/1)`);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (err) {
+      throw new DataFormatError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    if (zeros && minus) throw new DataFormatError(path, 'mixes 0 and −1 as spin down');
-    return { n, dim, spins };
+    return spinConfigurationsFromBytes(bytes, path);
   }
   const t = readSpinText(path);
   const spins = new Int8Array(t.data.length);

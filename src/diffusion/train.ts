@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError, UsageError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
-import { adamUpdate } from '../engine/native-backend.js';
+import { adamUpdate } from '../engine/adam.js';
 import { Ema, type EmaState } from './ema.js';
 import { GaussianDiffusion, randomTimesteps, type Denoiser, type Prediction } from './process.js';
 import { NoiseSchedule, type ScheduleConfig } from './schedule.js';

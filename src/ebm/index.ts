@@ -46,6 +46,7 @@ export {
   type ExactOptions,
   type ModelRateOptions,
 } from './partition.js';
+export { freeEnergyDrift, type FreeEnergyDrift } from './mixing.js';
 export { freeEnergyGap, logLikelihood, meanFreeEnergy, pseudoLikelihood, reconstructionError, type PseudoLikelihoodOptions } from './metrics.js';
 export { gibbsSample, type GibbsDiagnostics } from './samplers/gibbs.js';
 export { metropolisSample, type MetropolisDiagnostics, type MetropolisOptions } from './samplers/metropolis.js';
@@ -80,6 +81,7 @@ export {
 } from './bars-and-stripes.js';
 export { chiSquareTest, gammaQ, logGamma, type ChiSquareResult } from './stats.js';
 export { RBM_CHECKPOINT_KIND, createModel, loadModel, saveModel, type LoadedModel, type SaveModelOptions } from './io.js';
+export { rbmCheckpointInput, rbmFromCheckpoint, type RbmCheckpointOptions, type RbmCheckpointSource } from './checkpoint.js';
 export {
   barsAndStripesProblem,
   defaultSuite,

@@ -422,17 +422,57 @@ export function writeRbmGrids(out: string, model: EnergyModel, trainer: Trainer,
   });
 }
 
-/** Likelihood and reconstruction curves of the metrics history as SVG. */
+/**
+ * Curves of the metrics history as SVG, each with a title saying what it shows:
+ * - `curve-likelihood.svg`: the exact log-likelihood (train and held-out; one line, said so,
+ *   when they are the same examples) and the AIS sandwich of the held-out one (forward AIS
+ *   with its standard error, reverse AIS); the stochastic pseudo-log-likelihood only when
+ *   neither was computed, and then titled as the noisy proxy it is;
+ * - `curve-free-energy-gap.svg`: mean free energy of held-out minus training examples, whose
+ *   growth signals overfitting (when there is a separate held-out set);
+ * - `curve-reconstruction.svg`: the one-step reconstruction error.
+ */
 export async function writeRbmCurves(out: string, history: ReadonlyArray<Record<string, number>>): Promise<void> {
   if (history.length === 0) return;
-  const x = history.map((r) => r.epoch!);
-  for (const [file, keys, label] of [
-    ['curve-likelihood.svg', ['pseudoLL', 'trainLL', 'testLL'], 'nats per example'],
-    ['curve-reconstruction.svg', ['reconstruction'], 'squared error per example'],
-  ] as const) {
-    const series = keys
-      .filter((k) => history.some((r) => r[k] !== undefined))
-      .map((k) => ({ name: k, x: x.filter((_, i) => history[i]![k] !== undefined), y: history.filter((r) => r[k] !== undefined).map((r) => r[k]!) }));
-    if (series.length > 0) writeSvg(join(out, file), await linePlotSvg({ xLabel: 'epoch', yLabel: label, series }));
+  const col = (k: string, errKey?: string) => {
+    const rows = history.filter((r) => r[k] !== undefined && Number.isFinite(r[k]));
+    return { x: rows.map((r) => r.epoch!), y: rows.map((r) => r[k]!), ...(errKey ? { yErr: rows.map((r) => r[errKey] ?? Number.NaN) } : {}) };
+  };
+  type Series = { name: string; x: number[]; y: number[]; yErr?: number[] };
+  const ll: Series[] = [];
+  const tr = col('trainLL');
+  const te = col('testLL');
+  const same = te.x.length === tr.x.length && te.y.every((v, i) => Math.abs(v - tr.y[i]!) < 1e-9);
+  if (tr.x.length > 0 && same) ll.push({ name: 'exact LL (training = held-out examples)', ...tr });
+  else {
+    if (tr.x.length > 0) ll.push({ name: 'train LL (exact)', ...tr });
+    if (te.x.length > 0) ll.push({ name: 'held-out LL (exact)', ...te });
+  }
+  const fwd = col('aisLL', 'aisLogZStdErr');
+  if (fwd.x.length > 0) {
+    ll.push({ name: 'held-out LL, forward AIS (low in expectation) ± s.e.', ...fwd });
+    const rev = col('reverseAisLL');
+    if (rev.x.length > 0) ll.push({ name: 'held-out LL, reverse AIS (high in expectation)', ...rev });
+  }
+  let title = 'log-likelihood per example';
+  if (ll.length === 0) {
+    const p = col('pseudoLL');
+    if (p.x.length > 0) ll.push({ name: 'pseudo-LL (one random site per example)', ...p });
+    title = 'pseudo-log-likelihood per example (a noisy proxy: no exact or AIS LL was computed)';
+  }
+  if (ll.length > 0) writeSvg(join(out, 'curve-likelihood.svg'), await linePlotSvg({ title, xLabel: 'epoch', yLabel: 'nats per example', series: ll }));
+  const gap = col('freeEnergyGap');
+  if (gap.x.length > 0 && !same) {
+    writeSvg(
+      join(out, 'curve-free-energy-gap.svg'),
+      await linePlotSvg({ title: 'free-energy gap: mean F(held-out) − mean F(train); growth means overfitting', xLabel: 'epoch', yLabel: 'nats', series: [{ name: 'free-energy gap', ...gap }] }),
+    );
+  }
+  const rec = col('reconstruction');
+  if (rec.x.length > 0) {
+    writeSvg(
+      join(out, 'curve-reconstruction.svg'),
+      await linePlotSvg({ title: 'one-step reconstruction error (data → hidden → visible)', xLabel: 'epoch', yLabel: 'squared error per example', series: [{ name: 'reconstruction', ...rec }] }),
+    );
   }
 }

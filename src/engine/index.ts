@@ -16,7 +16,8 @@ export { jsKernels } from './js-kernels.js';
  */
 export function getKernels(): Kernels {
   if (selected) return selected;
-  if (process.env.GENPHYS_KERNELS === 'js') return jsKernels;
+  // Read through globalThis: a browser has no `process`.
+  if ((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.GENPHYS_KERNELS === 'js') return jsKernels;
   return nativeKernels ?? jsKernels;
 }
 

@@ -22,6 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ConvGeometry, NativeAddon } from './native.js';
 import { BINARY, UNARY, nativeAddon } from './native.js';
 import { BufferPool, attachPool } from './buffer-pool.js';
+import { registerFusedAdamStep } from './adam.js';
 
 export { nativeLoadError } from './native.js';
 
@@ -559,37 +560,6 @@ export function adamOptimizer(learningRate: number, beta1 = 0.9, beta2 = 0.999, 
   return tf.train.adam(learningRate, beta1, beta2, epsilon);
 }
 
-/** Adam hyperparameters of {@link adamUpdate}. */
-export interface AdamHyper {
-  readonly lr: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-}
+registerFusedAdamStep(nativeAdamStep);
 
-/**
- * One Adam update (Kingma & Ba, ICLR 2015, Algorithm 1) of `variable` at step `t` (1-based),
- * the one every trainer uses: a single native float32 pass on the native backend
- * ({@link nativeAdamStep}); elsewhere one fused JavaScript pass per tensor (float64
- * arithmetic, float32 storage) instead of ~8 tfjs ops, which would dominate small models'
- * step time. p ← p − (lr/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε); `m`, `v` are updated in place.
- */
-export function adamUpdate(variable: tf.Variable, grad: tf.Tensor, m: Float32Array, v: Float32Array, h: AdamHyper, t: number): void {
-  const { lr, beta1: b1, beta2: b2, eps } = h;
-  const c1 = 1 - b1 ** t;
-  const bias2 = 1 - b2 ** t;
-  if (nativeAdamStep(variable, grad, m, v, lr, b1, b2, eps, c1, bias2)) return;
-  const c2 = Math.sqrt(bias2);
-  const stepSize = lr / c1;
-  const g = grad.dataSync() as Float32Array;
-  const w = Float32Array.from(variable.dataSync() as Float32Array);
-  for (let i = 0; i < w.length; i++) {
-    const gi = g[i]!;
-    const mi = b1 * m[i]! + (1 - b1) * gi;
-    const vi = b2 * v[i]! + (1 - b2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    w[i] = w[i]! - (stepSize * mi) / (Math.sqrt(vi) / c2 + eps);
-  }
-  tf.tidy(() => variable.assign(tf.tensor(w, variable.shape)));
-}
+export { adamUpdate, type AdamHyper } from './adam.js';

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, type RngState } from '../core/rng.js';
 import { ShapeError, UsageError } from '../core/errors.js';
-import { adamUpdate } from '../engine/native-backend.js';
+import { adamUpdate } from '../engine/adam.js';
 import { getGanLoss, gradientPenalty, interpolationWeights, type GanLoss } from './losses.js';
 import { validateGanTrain, type GanTrainConfig } from './presets.js';
 import type { Gan } from './networks.js';

@@ -30,7 +30,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, DataFormatError, ShapeError, UsageError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
-import { adamUpdate } from '../engine/native-backend.js';
+import { adamUpdate } from '../engine/adam.js';
 
 /** Hyperparameters of the network (everything needed to rebuild it). */
 export interface ClassifierConfig {

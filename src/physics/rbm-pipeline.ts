@@ -656,28 +656,35 @@ export function comparisonTables(rows: readonly RbmComparisonRow[]): { markdown:
   return { markdown: markdownTable(header, md) + (notes ? notes + '\n' : ''), csv: csvTable(csvHeader, csv) };
 }
 
-/** Series for the four-panel plot of e, |m|, C, χ against T (MC, RBM, exact, Onsager's m₀ at L = ∞). */
-export function comparisonPanels(rows: readonly RbmComparisonRow[], L: number): { title: string; yLabel: string; series: { name: string; x: number[]; y: number[]; yErr?: number[] }[] }[] {
+/**
+ * Series for the four-panel plot of e, |m|, C, χ against T: Monte Carlo and RBM with their
+ * error bars at the sampled temperatures, and the exact values as dense dashed curves
+ * (Kaufman's e and C at this L, or enumeration of all four for L ≤ 5; both cheap), with
+ * Onsager's infinite-lattice m₀ for context. Units: J = k_B = 1.
+ */
+export function comparisonPanels(rows: readonly RbmComparisonRow[], L: number): { title: string; yLabel: string; series: { name: string; x: number[]; y: number[]; yErr?: number[]; style?: 'points' | 'curve' }[] }[] {
   const T = rows.map((r) => r.T);
-  const panel = (title: string, yLabel: string, get: (r: RbmComparisonRow) => [Estimate, Estimate, number | undefined]) => {
-    const series: { name: string; x: number[]; y: number[]; yErr?: number[] }[] = [
-      { name: 'Monte Carlo', x: T, y: rows.map((r) => get(r)[0].value), yErr: rows.map((r) => get(r)[0].error) },
-      { name: 'RBM', x: T, y: rows.map((r) => get(r)[1].value), yErr: rows.map((r) => get(r)[1].error) },
+  const lo = Math.min(...T), hi = Math.max(...T);
+  const grid = Array.from({ length: 121 }, (_, i) => lo + ((hi - lo) * i) / 120);
+  const cache = new Map<number, ReturnType<typeof enumerate>>();
+  const dense = grid.map((t) => exactObservables(L, t, cache));
+  const source = dense[0]?.source ?? rows[0]?.exact.source ?? 'exact';
+  type Key = 'energy' | 'absMagnetisation' | 'specificHeat' | 'susceptibility';
+  const panel = (title: string, yLabel: string, key: Key) => {
+    const series: { name: string; x: number[]; y: number[]; yErr?: number[]; style?: 'points' | 'curve' }[] = [
+      { name: 'Monte Carlo', x: T, y: rows.map((r) => r.mc[key].value), yErr: rows.map((r) => r.mc[key].error) },
+      { name: 'RBM', x: T, y: rows.map((r) => r.rbm[key].value), yErr: rows.map((r) => r.rbm[key].error) },
     ];
-    const ex = rows.filter((r) => get(r)[2] !== undefined);
-    if (ex.length > 0) series.push({ name: `exact (${rows[0]!.exact.source}, L=${L})`, x: ex.map((r) => r.T), y: ex.map((r) => get(r)[2]!) });
+    if (dense.every((d) => d[key] !== undefined)) series.push({ name: `exact (${source}, L=${L})`, x: grid, y: dense.map((d) => d[key]!), style: 'curve' });
     return { title, yLabel, series };
   };
   const panels = [
-    panel('energy per site', 'e', (r) => [r.mc.energy, r.rbm.energy, r.exact.energy]),
-    panel('magnetisation per site', '|m|', (r) => [r.mc.absMagnetisation, r.rbm.absMagnetisation, r.exact.absMagnetisation]),
-    panel('specific heat per site', 'C', (r) => [r.mc.specificHeat, r.rbm.specificHeat, r.exact.specificHeat]),
-    panel('susceptibility per site', 'χ', (r) => [r.mc.susceptibility, r.rbm.susceptibility, r.exact.susceptibility]),
+    panel('energy per site', 'e  [J]', 'energy'),
+    panel('|magnetisation| per site', '⟨|m|⟩', 'absMagnetisation'),
+    panel('specific heat per site', 'C  [k_B]', 'specificHeat'),
+    panel('susceptibility per site', 'χ  [1/J]', 'susceptibility'),
   ];
-  // Onsager's infinite-lattice spontaneous magnetisation on a fine grid, for context.
-  const lo = Math.min(...T), hi = Math.max(...T);
-  const grid = Array.from({ length: 60 }, (_, i) => lo + ((hi - lo) * i) / 59);
-  panels[1]!.series.push({ name: 'Onsager m₀ (L=∞)', x: grid, y: grid.map((t) => onsagerMagnetisation(t)) });
+  panels[1]!.series.push({ name: 'Onsager m₀ (L=∞)', x: grid, y: grid.map((t) => onsagerMagnetisation(t)), style: 'curve' });
   return panels;
 }
 
@@ -714,7 +721,7 @@ export async function writeComparison(dir: string, rows: readonly RbmComparisonR
     `# ${title}\n\nPer-site observables, ± one standard error (binning/jackknife). χ = βN(⟨m²⟩ − ⟨|m|⟩²).${rbmExactNote} τ: integrated autocorrelation times of the RBM's Gibbs chains, in steps.\n\n${markdown}`,
   );
   writeFileAtomic(files.csv, csv);
-  const svg = await facetLinePlotSvg({ title, xLabel: 'temperature T', panels: comparisonPanels(rows, L), vlines: [criticalLine()] });
+  const svg = await facetLinePlotSvg({ title: `${title} (J = k_B = 1)`, xLabel: 'temperature T  [J/k_B]', panels: comparisonPanels(rows, L), vlines: [criticalLine()] });
   writeSvg(files.svg, svg);
   writeJsonAtomic(files.json, rows.map(({ params: _params, ...r }) => r));
   return files;

@@ -25,8 +25,10 @@ export interface IwaeResult {
   readonly nll: number;
   /** Mean over examples and samples of log w = log p(x, h) − log Q(h|x) (the ELBO, estimated with the same samples). */
   readonly elbo: number;
-  /** Per-example bounds L_k, in data order. */
+  /** Per-example bounds L_k, in data order (the examples done, when stopped early). */
   readonly perExample: Float64Array;
+  /** Examples evaluated: all of them, or fewer when `signal` stopped it. */
+  readonly n: number;
 }
 
 /** Options of {@link importanceWeightedBound}. */
@@ -35,6 +37,8 @@ export interface IwaeOptions {
   readonly maxRows?: number;
   /** Called after each batch of examples with the number done. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Aborting stops after the current batch; the result then covers the examples done. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -51,7 +55,9 @@ export function importanceWeightedBound(model: Vae, data: VaeData, k: number, rn
   const exPerBatch = Math.max(1, Math.floor(maxRows / chunk));
   const per = new Float64Array(data.n);
   let elboSum = 0;
+  let done = 0;
   for (let lo = 0; lo < data.n; lo += exPerBatch) {
+    if (opts.signal?.aborted) break;
     const B = Math.min(exPerBatch, data.n - lo);
     const maxLw = new Float64Array(B).fill(-Infinity);
     const sumExp = new Float64Array(B);
@@ -60,8 +66,8 @@ export function importanceWeightedBound(model: Vae, data: VaeData, k: number, rn
       const d = model.encode(x);
       return [d.mean, d.logVar] as const;
     });
-    for (let done = 0; done < k; done += chunk) {
-      const c = Math.min(chunk, k - done);
+    for (let taken = 0; taken < k; taken += chunk) {
+      const c = Math.min(chunk, k - taken);
       const eps = normalNoise(rng, B * c, L);
       const lw = tf.tidy(() => {
         // Rows are example-major: row b·c + j is sample j of example b.
@@ -91,10 +97,12 @@ export function importanceWeightedBound(model: Vae, data: VaeData, k: number, rn
     }
     tf.dispose([x, q[0], q[1]]);
     for (let b = 0; b < B; b++) per[lo + b] = maxLw[b]! + Math.log(sumExp[b]!) - Math.log(k);
-    opts.onProgress?.(lo + B, data.n);
+    done = lo + B;
+    opts.onProgress?.(done, data.n);
   }
+  if (done === 0) throw new ShapeError('IWAE: stopped before the first batch; nothing was evaluated');
   let s = 0;
-  for (const v of per) s += v;
-  const iwae = s / data.n;
-  return { k, iwae, nll: -iwae, elbo: elboSum / (data.n * k), perExample: per };
+  for (let i = 0; i < done; i++) s += per[i]!;
+  const iwae = s / done;
+  return { k, iwae, nll: -iwae, elbo: elboSum / (done * k), perExample: per.slice(0, done), n: done };
 }

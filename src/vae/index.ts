@@ -10,6 +10,7 @@ export * from './presets.js';
 export * from './train.js';
 export * from './evaluate.js';
 export * from './checkpoint.js';
+export { VAE_CHECKPOINT_KIND, vaeCheckpointInput, vaeFromCheckpoint, type VaeCheckpointSource } from './checkpoint-codec.js';
 export * from './plots.js';
 export * from './data.js';
 export * from './ising.js';

@@ -16,6 +16,9 @@ import { dataFingerprint, loadVaeCheckpoint, saveVaeCheckpoint } from './checkpo
 import { Vae, type VaeConfig } from './models.js';
 import type { TrainConfig } from './presets.js';
 import { VaeTrainer, type EpochMetrics, type LossTerms, type VaeData } from './train.js';
+import { reconstructions } from './plots.js';
+import { facetLinePlotSvg, writeSvg } from '../viz/plot.js';
+import { writeImageGrid } from '../viz/png.js';
 
 /** File names inside a run directory (checkpoints are named by their manifest). */
 export const RUN_FILES = {
@@ -177,6 +180,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
           const row: EpochMetrics = { epoch: trainer.epoch, step: trainer.step, train, ...(val ? { val } : {}), seconds };
           history.push(row);
           run.appendMetrics(row as unknown as Record<string, unknown>);
+          writeReconstructions(opts.dir, model, opts.valData ?? opts.trainData);
           opts.onEpoch?.(row);
           t0 = performance.now();
           let stop = false;
@@ -191,8 +195,48 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainRunResult> {
         },
       },
     );
+    await writeVaeCurves(opts.dir, history);
     return { model, history, stopped: res.status, epochs: res.epoch, step: res.step };
   } finally {
     trainer.dispose();
   }
+}
+
+/** Examples in the reconstruction grid. */
+const RECON_COUNT = 16;
+
+/**
+ * `reconstruction.png`: the first 16 examples (top row) above their reconstructions (the
+ * decoder's means at the encoder's means, bottom row), redrawn after every epoch.
+ * Single-channel images only.
+ */
+export function writeReconstructions(dir: string, model: Vae, data: VaeData): void {
+  const [h, w, c] = model.config.inputShape;
+  if (c !== 1 || data.n === 0) return;
+  const m = Math.min(RECON_COUNT, data.n);
+  writeImageGrid(join(dir, 'reconstruction.png'), reconstructions(model, data, m), 2 * m, h, w, { cols: m, scale: h < 16 ? 4 : 2 });
+}
+
+/**
+ * `curve-loss.svg`: the negative ELBO per example and its two terms (reconstruction and
+ * KL), training and validation, against the epoch.
+ */
+export async function writeVaeCurves(dir: string, history: readonly EpochMetrics[]): Promise<void> {
+  if (history.length === 0) return;
+  const x = history.map((r) => r.epoch);
+  const panel = (title: string, key: 'loss' | 'rec' | 'kl') => {
+    const series = [{ name: 'train', x, y: history.map((r) => r.train[key]) }];
+    const v = history.filter((r) => r.val);
+    if (v.length > 0) series.push({ name: 'validation', x: v.map((r) => r.epoch), y: v.map((r) => r.val![key]) });
+    return { title, yLabel: 'nats per example', series };
+  };
+  const svg = await facetLinePlotSvg({
+    title: 'VAE loss per example: reconstruction + β·KL (the negative ELBO at β = 1)',
+    xLabel: 'epoch',
+    columns: 3,
+    width: 260,
+    height: 200,
+    panels: [panel('−ELBO', 'loss'), panel('reconstruction −E_q[log p(x|h)]', 'rec'), panel('KL(q(h|x) ‖ p(h))', 'kl')],
+  });
+  writeSvg(join(dir, 'curve-loss.svg'), svg);
 }

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, type RngState } from '../core/rng.js';
 import { DataFormatError, ShapeError } from '../core/errors.js';
 import { binarizeDynamic, binarizeStatic } from '../data/binarize.js';
-import { adamUpdate } from '../engine/native-backend.js';
+import { adamUpdate } from '../engine/adam.js';
 import { normalNoise } from './distributions.js';
 import { inputDim, type Vae, type VaeConfig } from './models.js';
 import type { Binarize, TrainConfig } from './presets.js';

@@ -14,8 +14,13 @@ export interface LineSeries {
   readonly name: string;
   readonly x: readonly number[];
   readonly y: readonly number[];
-  /** Symmetric error (e.g. one standard error); drawn as a vertical bar y ± yErr. */
+  /** Symmetric error (e.g. one standard error); drawn as a vertical bar y ± yErr with caps. */
   readonly yErr?: readonly number[];
+  /**
+   * 'points' (default): a line through marked samples, as for measurements; 'curve': a
+   * dashed line without markers, as for a reference curve on a dense grid.
+   */
+  readonly style?: 'points' | 'curve';
 }
 
 /** A labelled vertical reference line (e.g. the critical temperature T_c). */
@@ -95,6 +100,13 @@ export interface FacetLinePlotOptions {
 
 type Json = Record<string, unknown>;
 
+/** Shared look: legend entries never truncated, titles centred with room above the plots. */
+const CONFIG: Json = {
+  legend: { labelLimit: 0, symbolStrokeWidth: 2 },
+  title: { anchor: 'middle', fontSize: 15, offset: 12 },
+  view: { stroke: '#ccc' },
+};
+
 /**
  * The specs are assembled as plain objects (Vega-Lite's spec types are deep unions that
  * make incremental building verbose); vega-lite's compiler checks them at render time,
@@ -168,17 +180,25 @@ function lineLayers(
     scale: logY ? { type: 'log' } : { zero: false },
   };
   const color = { field: 'series', type: 'nominal', title: null, scale: { domain: names } };
-  const layers: Json[] = [
-    { data: { values: rows }, mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color } },
-    { data: { values: rows }, mark: { type: 'point', filled: true, size: 25 }, encoding: { x, y, color } },
-  ];
+  const curves = new Set(series.filter((s) => s.style === 'curve').map((s) => s.name));
+  const measured = rows.filter((r) => !curves.has(r.series));
+  const reference = rows.filter((r) => curves.has(r.series));
+  const layers: Json[] = [];
+  if (reference.length > 0) layers.push({ data: { values: reference }, mark: { type: 'line', strokeWidth: 1.5, strokeDash: [6, 3] }, encoding: { x, y, color } });
+  if (measured.length > 0) {
+    layers.push(
+      { data: { values: measured }, mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color } },
+      { data: { values: measured }, mark: { type: 'point', filled: true, size: 30 }, encoding: { x, y, color } },
+    );
+  }
   const errRows = rows.filter((r) => r.lo !== undefined);
   if (errRows.length > 0) {
-    layers.push({
-      data: { values: errRows },
-      mark: { type: 'rule' },
-      encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color },
-    });
+    // Bars with caps, thick enough to see at a glance.
+    layers.push(
+      { data: { values: errRows }, mark: { type: 'rule', strokeWidth: 2 }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } },
+      { data: { values: errRows }, mark: { type: 'tick', orient: 'horizontal', size: 9, thickness: 1.5 }, encoding: { x, y: { ...y, field: 'lo' }, color } },
+      { data: { values: errRows }, mark: { type: 'tick', orient: 'horizontal', size: 9, thickness: 1.5 }, encoding: { x, y: { ...y, field: 'hi' }, color } },
+    );
   }
   if (vlines.length > 0) {
     for (const v of vlines) {
@@ -212,6 +232,7 @@ export function linePlotSpec(opts: LinePlotOptions): TopLevelSpec {
   checkSize(opts.height, 'height');
   const spec: Json = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
     width: opts.width ?? 480,
     height: opts.height ?? 300,
     layer: lineLayers(opts.series, opts.xLabel, opts.yLabel, opts.logY ?? false, opts.vlines ?? [], 'linePlot'),
@@ -245,6 +266,7 @@ export function scatterPlotSpec(opts: ScatterPlotOptions): TopLevelSpec {
   }
   const spec: Json = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
     width: opts.width ?? 400,
     height: opts.height ?? 400,
     data: { values },
@@ -287,6 +309,7 @@ export function facetLinePlotSpec(opts: FacetLinePlotOptions): TopLevelSpec {
   }
   const spec: Json = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
     columns: opts.columns ?? 2,
     concat,
     // concat views default to independent scales; the x axis is meant to be common.

@@ -1,0 +1,238 @@
+/**
+ * The diffusion panel's engine: genphys's Gaussian diffusion (src/diffusion: schedule,
+ * process, the ToyMlp denoiser and DiffusionTrainer) on a 2D toy. One step is one
+ * training batch of DiffusionTrainer.trainEpoch, on the data, initial weights and
+ * trainer stream that `genphys diffusion train` derives from the same seed. Every
+ * `sampleEvery` steps the EMA weights draw a DDPM sample (keeping its whole reverse
+ * trajectory x_T … x_0 for the timestep slider) and a DDIM sample from the same x_T,
+ * and both are scored against a fresh sample of the true distribution.
+ */
+import { Rng } from '../../../src/core/rng.js';
+import { loadToy, sampleToy, toyModes, TOY_NAMES, type ToyName } from '../../../src/data/toys.js';
+import { GaussianDiffusion } from '../../../src/diffusion/process.js';
+import { DiffusionTrainer, createNetwork, networkFromWeights, type DiffusionData, type DiffusionNetwork } from '../../../src/diffusion/train.js';
+import { PREDICTIONS } from '../../../src/diffusion/process.js';
+import { choice, num, type Engine, type EngineFactory } from '../engine.js';
+import { diffusionRecipe, type DiffusionRecipe } from '../diffusion-config.js';
+import { Decimated, ToyScorer, scoreColumns, type ToyScore } from '../gan-metrics.js';
+import { initTfBackend } from '../tf-backend.js';
+import type { Settings } from '../protocol.js';
+import { LAB_BACKENDS } from '../tf-backend.js';
+
+/** Samples drawn by each sampler (and data points shown on the forward side). */
+const SAMPLES = 500;
+/** Streams of the seed, as src/diffusion/run.ts numbers them (init 1, trainer 2, samples 5, toy data 11). */
+const STREAM = { init: 1, trainer: 2, samples: 5, data: 11 } as const;
+
+interface Bounds {
+  xMin: number;
+  xMax: number;
+  yMin: number;
+  yMax: number;
+}
+
+class DiffusionEngine implements Engine {
+  private readonly trainer: DiffusionTrainer;
+  private readonly diffusion: GaussianDiffusion;
+  private readonly history = new Decimated(2);
+  private readonly ddpmScores: ToyScore[] = [];
+  private readonly ddimScores: ToyScore[] = [];
+  private readonly noiseScore: ToyScore;
+  private readonly scorer: ToyScorer;
+  private readonly xT: Float32Array;
+  private readonly x0Shown: Float32Array;
+  private readonly epsShown: Float32Array;
+  private readonly bounds: Bounds;
+  private ddimSteps: number;
+  private sampleEvery: number;
+  private tShow = 0;
+  /** The last DDPM run: x_t for t = 0 … T (index t), each [SAMPLES, 2]. */
+  private trajectory: Float32Array[] = [];
+  private ddim: Float32Array = new Float32Array(0);
+  private ddimStale = false;
+  private sampledAt = 0;
+  private ms = { train: 0, ddpm: 0, ddim: 0 };
+  private lastLoss = NaN;
+
+  constructor(
+    readonly backend: string,
+    readonly recipe: DiffusionRecipe,
+    private readonly net: DiffusionNetwork,
+    private readonly data: DiffusionData,
+    reference: Float32Array,
+    settings: Settings,
+  ) {
+    this.trainer = new DiffusionTrainer(net, recipe.train, new Rng(recipe.seed).split(STREAM.trainer));
+    this.diffusion = this.trainer.diffusion;
+    const T = this.diffusion.T;
+    this.ddimSteps = Math.min(T, num(settings, 'ddimSteps', 20, 1, 10000));
+    this.sampleEvery = num(settings, 'sampleEvery', 500, 1, 1e7);
+    this.tShow = Math.min(T, Math.round(T / 2));
+    this.scorer = new ToyScorer({ data: reference, n: SAMPLES, d: 2 }, toyModes(recipe.data as ToyName));
+    // x_T of both samplers: the first draws of the CLI's sample stream, so DDIM (η = 0) gives the CLI's samples.svg points.
+    this.xT = new Float32Array(SAMPLES * 2);
+    new Rng(recipe.seed).split(STREAM.samples).fillNormal(this.xT);
+    this.noiseScore = this.scorer.score(0, this.xT, SAMPLES);
+    const m = Math.min(SAMPLES, data.n);
+    this.x0Shown = data.x.slice(0, 2 * m);
+    this.epsShown = new Float32Array(2 * m);
+    new Rng(recipe.seed).split(0xf0).fillNormal(this.epsShown);
+    // The data's box joined with ±3 (where x_T ~ N(0, I) lives), squared, with a margin.
+    let lo = -3, hi = 3;
+    for (let i = 0; i < data.x.length; i++) {
+      lo = Math.min(lo, data.x[i]!);
+      hi = Math.max(hi, data.x[i]!);
+    }
+    const pad = 0.05 * (hi - lo);
+    this.bounds = { xMin: lo - pad, xMax: hi + pad, yMin: lo - pad, yMax: hi + pad };
+    this.sample();
+  }
+
+  get steps(): number {
+    return this.trainer.step;
+  }
+
+  set(s: Settings): void {
+    if (s.ddimSteps !== undefined) {
+      this.ddimSteps = Math.min(this.diffusion.T, num(s, 'ddimSteps', 20, 1, 10000));
+      this.ddimStale = true;
+    }
+    if (s.sampleEvery !== undefined) this.sampleEvery = num(s, 'sampleEvery', 500, 1, 1e7);
+  }
+
+  step(): void {
+    const t0 = performance.now();
+    this.trainer.trainEpoch(this.data, { maxBatches: 1, onBatch: (_done, _total, loss) => (this.lastLoss = loss) });
+    this.ms.train = 0.9 * this.ms.train + 0.1 * (performance.now() - t0);
+    if (!Number.isFinite(this.lastLoss)) throw new Error(`diffusion: the loss became non-finite at step ${this.steps}; lower the learning rate and reset`);
+    this.history.push([this.steps, this.lastLoss]);
+    if (this.steps % this.sampleEvery === 0) this.sample();
+  }
+
+  /** The EMA network (the one the CLI samples with), for one sampling pass; the caller disposes it. */
+  private emaNet(): DiffusionNetwork {
+    return networkFromWeights(this.recipe.network, this.trainer.emaWeights());
+  }
+
+  /** A DDPM sample with its trajectory and a DDIM sample from the same x_T, both scored. */
+  private sample(): void {
+    const T = this.diffusion.T;
+    const net = this.emaNet();
+    try {
+      const den = net.denoiser();
+      const traj: Float32Array[] = new Array<Float32Array>(T + 1);
+      let t0 = performance.now();
+      traj[0] = this.diffusion.ddpmSample(den, [SAMPLES, 2], new Rng(this.recipe.seed).split(0xd0 + this.steps), { xT: this.xT, onStep: (e) => (traj[e.t] = e.xt) });
+      this.ms.ddpm = performance.now() - t0;
+      this.trajectory = traj;
+      t0 = performance.now();
+      this.ddim = this.diffusion.ddimSample(den, [SAMPLES, 2], new Rng(0), { xT: this.xT, steps: this.ddimSteps });
+      this.ms.ddim = performance.now() - t0;
+    } finally {
+      net.dispose();
+    }
+    this.ddimStale = false;
+    this.sampledAt = this.steps;
+    this.ddpmScores.push(this.scorer.score(this.steps, this.trajectory[0]!, SAMPLES));
+    this.ddimScores.push(this.scorer.score(this.steps, this.ddim, SAMPLES));
+  }
+
+  private redoDdim(): void {
+    const net = this.emaNet();
+    try {
+      const t0 = performance.now();
+      this.ddim = this.diffusion.ddimSample(net.denoiser(), [SAMPLES, 2], new Rng(0), { xT: this.xT, steps: this.ddimSteps });
+      this.ms.ddim = performance.now() - t0;
+    } finally {
+      net.dispose();
+    }
+    this.ddimStale = false;
+  }
+
+  snapshot(): { data: Record<string, unknown>; transfer: Transferable[] } {
+    if (this.ddimStale) this.redoDdim();
+    const T = this.diffusion.T;
+    const t = Math.min(T, this.tShow);
+    const m = this.x0Shown.length / 2;
+    const forward = this.diffusion.qSample(this.x0Shown, [m, 2], new Int32Array(m).fill(t), this.epsShown);
+    const reverse = Float32Array.from(this.trajectory[t] ?? new Float32Array(0));
+    const ddpm = Float32Array.from(this.trajectory[0]!);
+    const ddim = Float32Array.from(this.ddim);
+    const real = Float32Array.from(this.x0Shown);
+    const [ht, hl] = this.history.columns() as [Float64Array, Float64Array];
+    const a = scoreColumns(this.ddpmScores);
+    const b = scoreColumns(this.ddimScores);
+    const s = this.diffusion.schedule;
+    return {
+      data: {
+        data: this.recipe.data,
+        T,
+        t,
+        sqrtAlphaBar: s.sqrtAlphaBar[t],
+        steps: this.steps,
+        epoch: this.trainer.epoch,
+        loss: this.lastLoss,
+        ddimSteps: this.ddimSteps,
+        sampledAt: this.sampledAt,
+        ms: { ...this.ms },
+        bounds: this.bounds,
+        real,
+        forward,
+        reverse,
+        ddpm,
+        ddim,
+        history: { t: ht, loss: hl },
+        ddpmScores: a,
+        ddimScores: b,
+        ddpmScore: this.ddpmScores[this.ddpmScores.length - 1],
+        ddimScore: this.ddimScores[this.ddimScores.length - 1],
+        initialScore: this.ddpmScores[0],
+        noiseScore: this.noiseScore,
+        kernel: this.scorer.kernelName,
+        nModes: this.scorer.modes ? this.scorer.modes.centres.length / 2 : 0,
+      },
+      transfer: [real.buffer, forward.buffer, reverse.buffer, ddpm.buffer, ddim.buffer, ht.buffer, hl.buffer, a.step.buffer, a.mmd2.buffer, a.se.buffer, a.modes.buffer, a.kl.buffer, b.step.buffer, b.mmd2.buffer, b.se.buffer, b.modes.buffer, b.kl.buffer],
+    };
+  }
+
+  /** `timestep` {t}: which x_t the slider shows; `sample`: draw and score new samples now. */
+  async action(name: string, args: Record<string, unknown> | undefined): Promise<{ value: unknown }> {
+    if (name === 'timestep') {
+      const t = Math.round(Number(args?.t));
+      if (!(t >= 0 && t <= this.diffusion.T)) throw new Error(`timestep: t must be an integer in 0…${this.diffusion.T}, got ${String(args?.t)}`);
+      this.tShow = t;
+      return { value: t };
+    }
+    if (name === 'sample') {
+      this.sample();
+      return { value: this.steps };
+    }
+    throw new Error(`diffusion: unknown action '${name}'`);
+  }
+
+  dispose(): void {
+    this.net.dispose();
+  }
+}
+
+/** Build the diffusion engine. */
+export const create: EngineFactory = async (settings) => {
+  const backend = await initTfBackend(choice(settings, 'backend', LAB_BACKENDS, 'auto'));
+  choice(settings, 'data', TOY_NAMES, 'moons');
+  choice(settings, 'prediction', PREDICTIONS, 'eps');
+  num(settings, 'n', 2000, 16, 1e6);
+  num(settings, 'T', 100, 2, 4000);
+  const recipe = diffusionRecipe(settings);
+  // The CLI's toy points: loadToy of the same spec on stream 11 of the seed (src/diffusion/data.ts).
+  const t = loadToy(recipe.spec, new Rng(recipe.seed).split(STREAM.data), { source: 'data' });
+  const data: DiffusionData = { n: t.samples.n, dim: 2, x: t.samples.data };
+  // A fresh draw of the true distribution for the metric, as `genphys diffusion eval` takes it (seed + 7919).
+  const ref = sampleToy(recipe.data as ToyName, SAMPLES, new Rng(recipe.seed + 7919).split(STREAM.data)).samples.data;
+  const net = createNetwork(recipe.network, new Rng(recipe.seed).split(STREAM.init));
+  try {
+    return new DiffusionEngine(backend, recipe, net, data, ref, settings);
+  } catch (e) {
+    net.dispose();
+    throw e;
+  }
+};

@@ -1,0 +1,57 @@
+/**
+ * The free-energy drift check behind `rbm sample`'s mixing message: exact samples at
+ * both ends show no drift; uniform random states against exact samples of a peaked model
+ * do; and the CLI says so in one warning line when the burn-in is too short.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../src/core/rng.js';
+import { freeEnergyDrift } from '../src/ebm/mixing.js';
+import { exactSamples } from '../src/ebm/partition.js';
+import { BernoulliRBM } from '../src/ebm/rbm.js';
+import { runCli } from './cli-helpers.js';
+
+/** A 12×6 RBM with strong weights: a rugged free-energy landscape. */
+function peaked(seed: number): BernoulliRBM {
+  return new BernoulliRBM({ nVisible: 12, nHidden: 6, initStd: 2 }, new Rng(seed));
+}
+
+describe('freeEnergyDrift', () => {
+  it('no drift between two sets of exact samples (both are the model’s distribution)', () => {
+    const m = peaked(1);
+    const rng = new Rng(2);
+    // Seeded: a false alarm (|z| > 3) has probability 0.27 % for a given seed.
+    const d = freeEnergyDrift(m, exactSamples(m, 400, rng), exactSamples(m, 400, rng));
+    expect(d.noDrift).toBe(true);
+    expect(Math.abs(d.z)).toBeLessThan(3);
+    expect(d.mid.error).toBeGreaterThan(0);
+  });
+
+  it('a clear drift from uniform random states to the model’s distribution', () => {
+    const m = peaked(1);
+    const rng = new Rng(3);
+    const uniform = Float32Array.from({ length: 400 * 12 }, () => (rng.uniform() < 0.5 ? 0 : 1));
+    const d = freeEnergyDrift(m, uniform, exactSamples(m, 400, rng));
+    expect(d.noDrift).toBe(false);
+    // The model's samples have lower free energy than random states.
+    expect(d.end.value).toBeLessThan(d.mid.value);
+    expect(d.z).toBeLessThan(-3);
+  });
+});
+
+describe('rbm sample: the mixing message', () => {
+  it('warns in one line when the chains had not mixed, and reports no drift after a long burn-in', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'genphys-mixing-')), 'run');
+    expect((await runCli(['--quiet', '--seed', '1', '--out', dir, 'rbm', 'train', '--data', 'bars-and-stripes:4', '--hidden', '16', '--epochs', '150', '--batch', '8', '--grid-every', '0'])).code).toBe(0);
+    const short = await runCli(['rbm', 'sample', dir, '--chains', '400', '--burn-in', '2']);
+    expect(short.code).toBe(0);
+    const warn = short.err.split('\n').filter((l) => l.includes('warning'));
+    expect(warn).toHaveLength(1);
+    expect(warn[0]).toMatch(/^genphys: warning: the chains had not mixed after 2 sweeps: their mean free energy went from .* use a longer --burn-in \(e\.g\. 8\) or --sampler pt$/);
+    const long = await runCli(['rbm', 'sample', dir, '--chains', '400', '--burn-in', '2000']);
+    expect(long.err).not.toMatch(/warning/);
+    expect(long.out).toMatch(/mixing: the chains' mean free energy was .* at sweep 1000 and .* at sweep 2000: no drift detected/);
+  });
+});
