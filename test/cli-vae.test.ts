@@ -90,6 +90,11 @@ describe('genphys vae (CLI)', () => {
     expect(wb.trainer!.step).toBe(wa.trainer!.step);
     for (const [name, w] of wa.weights) expect(Array.from(wb.weights.get(name)!), name).toEqual(Array.from(w));
     for (const [name, w] of wa.trainer!.adamV) expect(Array.from(wb.trainer!.adamV.get(name)!), name).toEqual(Array.from(w));
+    // The run's config.json, fed back with --config, repeats the run exactly.
+    const c = join(root, 'runC');
+    expect((await cli(['--quiet', '--out', c, '--backend', 'cpu', '--config', join(a, 'config.json')])).code).toBe(0);
+    const wc = loadVaeCheckpoint(c);
+    for (const [name, w] of wa.weights) expect(Array.from(wc.weights.get(name)!), name).toEqual(Array.from(w));
   });
 
   it('eval, plot and sample write their files; ELBO ≤ IWAE', async () => {

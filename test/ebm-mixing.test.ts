@@ -3,7 +3,7 @@
  * both ends show no drift; uniform random states against exact samples of a peaked model
  * do; and the CLI says so in one warning line when the burn-in is too short.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +41,20 @@ describe('freeEnergyDrift', () => {
   });
 });
 
+describe('AIS progress', () => {
+  it('reports every 1 % of the schedule, ending at the total, forward and reverse', async () => {
+    const { ais, reverseAis } = await import('../src/ebm/partition.js');
+    const m = peaked(2);
+    for (const run of [(cb: (d: number, t: number) => void) => ais(m, new Rng(1), { betas: 500, runs: 4, onProgress: cb }), (cb: (d: number, t: number) => void) => reverseAis(m, exactSamples(m, 4, new Rng(2)), new Rng(3), { betas: 500, onProgress: cb })]) {
+      const seen: [number, number][] = [];
+      run((d, t) => seen.push([d, t]));
+      expect(seen.length).toBeGreaterThanOrEqual(100);
+      expect(seen.at(-1)![0]).toBe(seen.at(-1)![1]);
+      for (let i = 1; i < seen.length; i++) expect(seen[i]![0]).toBeGreaterThan(seen[i - 1]![0]);
+    }
+  });
+});
+
 describe('rbm sample: the mixing message', () => {
   it('warns in one line when the chains had not mixed, and reports no drift after a long burn-in', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'genphys-mixing-')), 'run');
@@ -53,5 +67,19 @@ describe('rbm sample: the mixing message', () => {
     const long = await runCli(['rbm', 'sample', dir, '--chains', '400', '--burn-in', '2000']);
     expect(long.err).not.toMatch(/warning/);
     expect(long.out).toMatch(/mixing: the chains' mean free energy was .* at sweep 1000 and .* at sweep 2000: no drift detected/);
+    // With no file named, the samples go into the run directory, and every path is printed.
+    expect(long.out).toContain(`wrote ${join(dir, 'samples.png')}`);
+    expect(long.out).toContain(`wrote ${join(dir, 'samples.txt')}`);
+    expect(readFileSync(join(dir, 'samples.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'))).toHaveLength(400);
+    // AIS with too few intermediate distributions: a few runs carry all the weight, and the
+    // command says so; with enough of them it does not.
+    const crude = await runCli(['rbm', 'eval', dir, '--ais', '--betas', '3', '--runs', '50']);
+    expect(crude.code).toBe(0);
+    expect(crude.err).toMatch(/^genphys: warning: AIS effective sample size [\d.]+ of 50 runs: a few runs carry the estimate/m);
+    const fine = await runCli(['rbm', 'eval', dir, '--ais', '--betas', '3000', '--runs', '50']);
+    expect(fine.err).not.toMatch(/effective sample size/);
+    const bad = await runCli(['--out', join(dir, 'x'), 'rbm', 'sample', dir]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--out .*x: rbm sample writes a PNG grid there/);
   });
 });

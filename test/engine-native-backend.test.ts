@@ -14,6 +14,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/core/rng.js';
+import { BROADCAST_SHAPES } from '../src/engine/kernel-cases.js';
 import { NativeAdamOptimizer, adamOptimizer, nativeKernelNames, registerNativeBackend } from '../src/engine/native-backend.js';
 import { nativeLoadError } from '../src/engine/native.js';
 
@@ -255,21 +256,7 @@ describe('native tfjs backend vs cpu', () => {
   });
 
   maybe('binary elementwise ops with broadcasting, forward and gradients', async () => {
-    const shapes: [number[], number[]][] = [
-      [[5, 7], [5, 7]],
-      [[5, 7], [7]],
-      [[7], [5, 7]],
-      [[5, 7], []],
-      [[], [5, 7]],
-      [[2, 5, 7], [5, 7]],
-      [[2, 5, 7], [1, 1, 7]],
-      [[5, 1], [5, 7]],
-      [[5, 7], [5, 1]],
-      [[2, 5, 7], [2, 5, 1]],
-      [[6, 1, 1], [6, 4, 3]],
-      [[2, 5, 7], [1, 5, 1]], // neither leading nor trailing: the cpu kernel
-      [[1, 7], [5, 1]],
-    ];
+    const shapes = BROADCAST_SHAPES.map(([a, b]) => [[...a], [...b]] as [number[], number[]]);
     const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
       ['add', tf.add],
       ['sub', tf.sub],

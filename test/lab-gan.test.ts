@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-helpers.js';
-import { haveChromium, labSession, lastSnapshot, screenshot, waitForSnapshot, type LabSession } from './lab-helpers.js';
+import { haveChromium, inputLatencies, labSession, lastSnapshot, screenshot, waitForSnapshot, type LabSession } from './lab-helpers.js';
 
 interface Score {
   step: number;
@@ -65,6 +65,10 @@ describe.skipIf(!haveChromium)('lab: GAN panel', () => {
     const page = await lab.open('#panel=gan&backend=wasm&data=ring8&n=2048&evalEvery=100&seed=3');
     const t0 = Date.now();
     await page.click('[data-testid=play]');
+    // The page answers input within 100 ms while tfjs trains in the worker.
+    const lat = await inputLatencies(page, '[data-testid=status]', 6);
+    expect(lat).toHaveLength(6);
+    expect(Math.max(...lat)).toBeLessThan(100);
     await waitForSnapshot(page, '(l) => l.snapshot.rounds >= 800', 40_000);
     await page.click('[data-testid=play]');
     const secs = (Date.now() - t0) / 1000;

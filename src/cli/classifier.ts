@@ -35,7 +35,7 @@ interface TrainOpts {
   force?: boolean;
 }
 
-const FLAG_PATHS = {
+export const FLAG_PATHS = {
   data: ['--data', 'data'],
   dataDir: ['--data-dir', 'dataDir'],
   epochs: ['--epochs', 'train.epochs'],

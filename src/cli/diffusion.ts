@@ -40,7 +40,7 @@ interface TrainFlags {
 }
 
 /** Option key → [flag, path in config.json], for the resume check. */
-const TRAIN_FLAG_PATHS = {
+export const TRAIN_FLAG_PATHS = {
   data: ['--data', 'data.spec'],
   limit: ['--limit', 'data.limit'],
   dataDir: ['--data-dir', 'data.dir'],

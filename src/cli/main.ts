@@ -60,7 +60,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .addOption(new Option('--backend <name>', "tensor backend ('all' only for bench)").choices(['auto', 'native', 'wasm', 'cpu', 'all']).default('auto'))
     .option('--out <path>', 'output directory (or file) for artifacts')
     .option('--quiet', 'no progress bars or chatter', false)
-    .option('--config <file>', 'run the command and flags in a JSON file {"genphys": "rbm train", "flags": {...}} (the lab exports these); flags typed after it win')
+    .option('--config <file>', 'run the command and flags of a JSON file: {"genphys": "rbm train", "flags": {...}} (the lab exports these) or a run’s config.json; flags typed after it win')
     .showHelpAfterError('(add --help for usage)')
     // Subcommand help lists --seed, --backend, --out and --quiet too; every default is shown.
     .configureHelp({ showGlobalOptions: true })
@@ -104,7 +104,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
 export async function main(argvIn: readonly string[]): Promise<number> {
   let argv: string[];
   try {
-    argv = expandConfig(argvIn);
+    argv = await expandConfig(argvIn);
   } catch (err) {
     process.stderr.write(`genphys: ${(err as Error).message}\n`);
     return err instanceof GenphysError ? err.exitCode : 2;

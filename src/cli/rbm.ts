@@ -29,7 +29,7 @@ import {
 import type { Binarization } from '../ebm/data.js';
 import { freeEnergyDrift } from '../ebm/mixing.js';
 import { writeImageGrid } from '../viz/index.js';
-import { choiceArg, deprecated, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
+import { choiceArg, deprecated, floatArg, givenFlags, globals, intArg, logger, progress, runRenderer } from './common.js';
 import { catchInterrupts } from '../run/signals.js';
 import { readRunConfig, recordEvaluation } from '../run/run-dir.js';
 import { checkOutputFile, runDirectory } from '../run/paths.js';
@@ -72,7 +72,7 @@ interface TrainFlags {
 }
 
 /** Option key → [flag, path in config.json], for the resume check. */
-const TRAIN_FLAG_PATHS = {
+export const TRAIN_FLAG_PATHS = {
   data: ['--data', 'data.spec'],
   binarize: ['--binarize', 'data.binarize'],
   limit: ['--limit', 'data.limit'],
@@ -178,6 +178,8 @@ async function sample(target: string, flags: SampleFlags, cmd: Command): Promise
   const cfg = readRunConfigOrThrow(dir);
   if (flags.grid) checkOutputFile(flags.grid, '--grid');
   if (flags.text) checkOutputFile(flags.text, '--text');
+  if (g.out !== undefined && !g.out.endsWith('.png')) throw new UsageError(`--out ${g.out}: rbm sample writes a PNG grid there (give a .png path), or use --grid FILE / --text FILE`);
+
   const { model } = loadModel(modelPath);
   const rng = new Rng(g.seed);
   const burnIn = deprecated(flags.burnIn, flags.steps, '--steps', '--burn-in') ?? 1000;
@@ -207,7 +209,11 @@ async function sample(target: string, flags: SampleFlags, cmd: Command): Promise
     }
   }
   const image = cfg.image as { height: number; width: number } | null;
-  const grid = flags.grid ?? (g.out && g.out.endsWith('.png') ? g.out : undefined);
+  // Artifacts of a run go into the run directory unless a file is named: with neither --grid,
+  // --text nor --out, the samples are written there (as a grid for image data, as spin text).
+  const named = flags.grid !== undefined || flags.text !== undefined || g.out !== undefined;
+  const grid = flags.grid ?? (g.out && g.out.endsWith('.png') ? g.out : !named && image ? join(dir, 'samples.png') : undefined);
+  if (!named && model.visibleUnits !== 'gaussian') flags = { ...flags, text: join(dir, 'samples.txt') };
   if (grid) {
     if (!image) throw new UsageError(`--grid: run ${dir} has no image shape`);
     const range: [number, number] = model.visibleUnits === 'pm1' ? [-1, 1] : model.visibleUnits === 'gaussian' ? [-2, 2] : [0, 1];
@@ -270,11 +276,34 @@ async function evaluate(target: string, flags: EvalFlags, cmd: Command): Promise
     if (flags.aisBase === 'model' && !enumerableLayer(model, 24)) throw new UsageError('--ais-base model needs a binary layer of at most 24 units (exact samples)');
     const base = useModelBase ? modelRateBias(model, rng) : model.baseRateBias(trainX);
     result.aisBase = useModelBase ? 'model marginals (exact samples)' : 'data marginals';
-    const fwd = ais(model, rng, { betas: flags.betas, runs: flags.runs, baseBias: base });
+    const bar = progress(flags.betas, 'AIS', g.quiet);
+    let last = 0;
+    const onProgress = (d: number) => {
+      bar.tick(d - last);
+      last = d;
+    };
+    const fwd = ais(model, rng, { betas: flags.betas, runs: flags.runs, baseBias: base, onProgress });
+    bar.stop();
     Object.assign(result, { aisLogZ: fwd.logZ, aisStdErr: fwd.stdErr, aisEss: fwd.ess, aisTestLL: logLikelihood(model, testX, fwd.logZ) });
+    // A few runs carrying all the weight: the estimate and its standard error both mislead.
+    if (fwd.ess < Math.max(10, 0.1 * flags.runs)) {
+      process.stderr.write(
+        `genphys: warning: AIS effective sample size ${fwd.ess.toFixed(1)} of ${flags.runs} runs: a few runs carry the estimate, so log Z (and its standard error) may be far off; use more --betas (now ${flags.betas}) or --ais-base model\n`,
+      );
+    }
     if (flags.reverse) {
       const start = enumerableLayer(model, 24) ? exactSamples(model, flags.runs, rng) : testX.subarray(0, Math.min(flags.runs, testX.length / model.nVisible) * model.nVisible);
-      const rev = reverseAis(model, start, rng, { betas: flags.betas, baseBias: base });
+      const rbar = progress(flags.betas, 'reverse AIS', g.quiet);
+      last = 0;
+      const rev = reverseAis(model, start, rng, {
+        betas: flags.betas,
+        baseBias: base,
+        onProgress: (d) => {
+          rbar.tick(d - last);
+          last = d;
+        },
+      });
+      rbar.stop();
       Object.assign(result, { reverseAisLogZ: rev.logZ, reverseAisStdErr: rev.stdErr, reverseAisTestLL: logLikelihood(model, testX, rev.logZ), reverseStart: enumerableLayer(model, 24) ? 'exact samples' : 'test data' });
     }
   }

@@ -210,7 +210,7 @@ async function cmdTrain(o: TrainOpts, cmd: Command): Promise<void> {
 }
 
 /** Option key → [flag, path in config.json], for the resume check. */
-const VAE_FLAG_PATHS = {
+export const VAE_FLAG_PATHS = {
   preset: ['--preset', 'preset'],
   data: ['--data', 'data'],
   dataDir: ['--data-dir', 'dataDir'],

@@ -247,6 +247,8 @@ export interface AISOptions {
   readonly baseBias?: Float32Array | null;
   /** Gibbs steps per intermediate distribution (default 1). */
   readonly stepsPerBeta?: number;
+  /** Called about every 1 % of the schedule with the intermediate distributions done and their total. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /** An AIS estimate of log Z. */
@@ -331,6 +333,7 @@ export function ais(model: EnergyModel, rng: Rng, opts: AISOptions = {}): AISRes
   model.sampleVisibles(h, rng, { beta: 0, baseBias: base, out: v, mean: vm });
   const logw = new Float64Array(R);
   const K = betas.length - 1;
+  const every = Math.max(1, Math.floor(K / 100));
   for (let k = 1; k <= K; k++) {
     const [fPrev, fCur] = model.freeEnergyAt(v, [betas[k - 1]!, betas[k]!], base);
     for (let r = 0; r < R; r++) logw[r]! += fPrev![r]! - fCur![r]!;
@@ -339,6 +342,7 @@ export function ais(model: EnergyModel, rng: Rng, opts: AISOptions = {}): AISRes
         model.sampleHiddens(v, rng, { beta: betas[k]!, out: h, mean: hm });
         model.sampleVisibles(h, rng, { beta: betas[k]!, baseBias: base, out: v, mean: vm });
       }
+    if (opts.onProgress && (k % every === 0 || k === K)) opts.onProgress(k, K);
   }
   return summarise(logw, logZA, 1, K);
 }
@@ -367,6 +371,7 @@ export function reverseAis(model: EnergyModel, start: Float32Array, rng: Rng, op
   const vm = new Float32Array(R * model.nVisible);
   const logw = new Float64Array(R);
   const K = betas.length - 1;
+  const every = Math.max(1, Math.floor(K / 100));
   for (let k = K; k >= 1; k--) {
     const [fCur, fPrev] = model.freeEnergyAt(v, [betas[k]!, betas[k - 1]!], base);
     for (let r = 0; r < R; r++) logw[r]! += fCur![r]! - fPrev![r]!;
@@ -375,6 +380,8 @@ export function reverseAis(model: EnergyModel, start: Float32Array, rng: Rng, op
         model.sampleHiddens(v, rng, { beta: betas[k - 1]!, out: h, mean: hm });
         model.sampleVisibles(h, rng, { beta: betas[k - 1]!, baseBias: base, out: v, mean: vm });
       }
+    const done = K - k + 1;
+    if (opts.onProgress && (done % every === 0 || k === 1)) opts.onProgress(done, K);
   }
   return summarise(logw, logZA, -1, K);
 }

@@ -20,6 +20,23 @@ import { Rng } from '../core/rng.js';
 import { GenphysError } from '../core/errors.js';
 
 /** The tfjs namespace (`import * as tf from '@tensorflow/tfjs'`). */
+/** Operand shapes of the broadcasting binary-op cases (the engine tests use them too). */
+export const BROADCAST_SHAPES: readonly (readonly [readonly number[], readonly number[]])[] = [
+  [[5, 7], [5, 7]],
+  [[5, 7], [7]],
+  [[7], [5, 7]],
+  [[5, 7], []],
+  [[], [5, 7]],
+  [[2, 5, 7], [5, 7]],
+  [[2, 5, 7], [1, 1, 7]],
+  [[5, 1], [5, 7]],
+  [[5, 7], [5, 1]],
+  [[2, 5, 7], [2, 5, 1]],
+  [[6, 1, 1], [6, 4, 3]],
+  [[2, 5, 7], [1, 5, 1]],
+  [[1, 7], [5, 1]],
+];
+
 export type Tfjs = typeof TF;
 type Tensor = TF.Tensor;
 
@@ -333,21 +350,7 @@ function elementwiseCases(): KernelCase[] {
       build: (tf, rng) => valueAndGrads(tf, (x) => probe(tf, rng, op(tf, x!)), [normal(tf, rng, [37, 11])]),
     });
   }
-  const shapes: [number[], number[]][] = [
-    [[5, 7], [5, 7]],
-    [[5, 7], [7]],
-    [[7], [5, 7]],
-    [[5, 7], []],
-    [[], [5, 7]],
-    [[2, 5, 7], [5, 7]],
-    [[2, 5, 7], [1, 1, 7]],
-    [[5, 1], [5, 7]],
-    [[5, 7], [5, 1]],
-    [[2, 5, 7], [2, 5, 1]],
-    [[6, 1, 1], [6, 4, 3]],
-    [[2, 5, 7], [1, 5, 1]],
-    [[1, 7], [5, 1]],
-  ];
+  const shapes = BROADCAST_SHAPES;
   const binary: [string, (tf: Tfjs, a: Tensor, b: Tensor) => Tensor][] = [
     ['add', (tf, a, b) => tf.add(a, b)],
     ['sub', (tf, a, b) => tf.sub(a, b)],
@@ -369,8 +372,8 @@ function elementwiseCases(): KernelCase[] {
       build: (tf, rng) => {
         const outs: Tensor[] = [];
         for (const [sa, sb] of shapes) {
-          const a = normal(tf, rng, sa);
-          const b = normal(tf, rng, sb);
+          const a = normal(tf, rng, [...sa]);
+          const b = normal(tf, rng, [...sb]);
           if (reducesGrad.has(name) || sa.join() === sb.join()) outs.push(...valueAndGrads(tf, (x, y) => probe(tf, rng, op(tf, x!, y!)), [a, b]));
           else outs.push(op(tf, a, b));
         }
