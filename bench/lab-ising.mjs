@@ -24,7 +24,11 @@ for (const [L, algo, spf] of [[64, 'metropolis', 20], [256, 'metropolis', 2], [6
   const lab = ((b.steps - a.steps) * 1000) / (b.t - a.t);
   await page.close();
   const out = execFileSync(process.execPath, ['dist/cli-bundle/genphys.js', 'ising', 'bench', '--L', String(L), '--workers', '1', '--sweeps', L === 256 ? '300' : '3000'], { encoding: 'utf8' });
-  rows.push({ L, algo, firstFrameMs: firstFrame, labSweepsPerSec: Math.round(lab), cli: out.trim().split('\n').slice(-3).join(' | ') });
+  // The CLI's row for this sampler in this thread (workers 0): M spin updates (or flips) per second.
+  const row = out.split('\n').find((l) => new RegExp(`^\\|\\s*${algo}\\s*\\|\\s*${L}\\s*\\|[^|]*\\|\\s*0\\s*\\|`).test(l));
+  const cliM = Number(row?.split('|')[8]);
+  const cliSweeps = (cliM * 1e6) / (L * L);
+  rows.push({ L, algo, firstFrameMs: firstFrame, labSweepsPerSec: Math.round(lab), cliSweepsPerSec: Math.round(cliSweeps), ratio: Number((lab / cliSweeps).toFixed(2)) });
   console.log(JSON.stringify(rows.at(-1)));
 }
 await browser.close();
