@@ -188,7 +188,12 @@ describe('CLI: ising rbm and demo', () => {
     expect(r.code).toBe(0);
     for (const f of ['comparison.md', 'comparison.csv', 'comparison.svg', 'results.json', 'config.json']) expect(existsSync(join(dir, f))).toBe(true);
     expect(readFileSync(join(dir, 'comparison.svg'), 'utf8')).toContain('<svg');
-    expect(r.out).toContain('| T ');
+    // The terminal gets plain tables that fit 100 columns (the Markdown goes to comparison.md).
+    expect(r.out).toMatch(/^ {4}T {2,}e MC/m);
+    const table = r.out.split('\n').filter((l) => /^\d\.\d{3} /.test(l));
+    expect(table.length).toBeGreaterThanOrEqual(2);
+    for (const l of r.out.split('\n').filter((x) => x.startsWith('─') || /^\d\.\d{3} /.test(x))) expect(l.length).toBeLessThanOrEqual(100);
+    expect(readFileSync(join(dir, 'comparison.md'), 'utf8')).toContain('| T ');
     const res = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
     expect(res).toHaveLength(2);
     expect(res[0].kl).toBeGreaterThan(0);

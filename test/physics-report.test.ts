@@ -28,3 +28,25 @@ describe('comparisonTables', () => {
     expect(comparisonTables([row(3.0, -1.5)]).markdown).not.toContain('‡');
   });
 });
+
+describe('the terminal tables', () => {
+  it('fit 100 columns, in value(error) notation, with the same marks and no empty exact columns', async () => {
+    const { formatConcise } = await import('../src/physics/report.js');
+    expect(formatConcise({ value: -1.95124, error: 0.00045 })).toBe('-1.95124(45)');
+    expect(formatConcise({ value: 0.896, error: 0.011 })).toBe('0.896(11)');
+    expect(formatConcise({ value: 12.3, error: 2.5 })).toBe('12.3(25)');
+    const withExactRbm = (T: number, e: number) => ({ ...row(T, e), rbmExact: { energy: e, absMagnetisation: 0.7, specificHeat: 1.1, susceptibility: 1.2, source: 'enumeration' }, exact: { energy: -1.5, absMagnetisation: 0.7, specificHeat: 1.1, susceptibility: 1.2, source: 'enumeration' }, kl: 0.0123 }) as unknown as RbmComparisonRow;
+    for (const rows of [[row(2.0, -1.45), row(3.0, -1.46)], [withExactRbm(2.0, -1.45), withExactRbm(2.269, -1.5)]]) {
+      const t = comparisonTables(rows).terminal;
+      for (const line of t.split('\n')) expect(line.length, line).toBeLessThanOrEqual(100);
+      expect(t).toContain('-1.450(10) ‡');
+      expect(t).toContain('‡ RBM − MC exceeds 3 combined standard errors.');
+    }
+    const plain = comparisonTables([row(2.0, -1.45)]).terminal;
+    expect(plain).not.toContain('|m| exact');
+    expect(plain).not.toContain('χ exact');
+    // Enumeration (L ≤ 4): every exact column, the RBM's own exact values and the KL.
+    const full = comparisonTables([withExactRbm(2.0, -1.45)]).terminal;
+    for (const h of ['|m| exact', 'χ exact', 'e RBM exact', 'KL (nats)']) expect(full).toContain(h);
+  });
+});

@@ -249,7 +249,7 @@ export async function runRbmCommand(o: RbmCliOpts, dir: string, seed: number, qu
     stop.dispose();
   }
   if (res.rows.length > 0) {
-    log(comparisonTables(res.rows).markdown);
+    log(comparisonTables(res.rows).terminal);
     log(deviationLines(res.rows));
   }
   const f = res.files;

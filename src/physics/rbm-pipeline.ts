@@ -27,7 +27,7 @@ import { enumerate, exactFromDos, exactLogProbabilities, kaufmanSquare, MAX_ENUM
 import { isingModel, latticeSymmetryImages, squareTranslations, type IsingModel } from './lattice.js';
 import { LatticeSpinRBM } from './lattice-rbm.js';
 import { thermoEstimates, type Estimate, type ThermoEstimates } from './observables.js';
-import { csvTable, formatEstimate, formatNumber, markdownTable } from './report.js';
+import { csvTable, formatConcise, formatEstimate, formatNumber, markdownTable, textTable } from './report.js';
 import type { IsingAlgorithm } from './samplers.js';
 import { simulateTemperatures, trimSamples, type SimulationResult } from './simulate.js';
 import { evenlySpacedRows, type IsingDataset } from './dataset.js';
@@ -601,7 +601,7 @@ function rbmTau(r: RbmComparisonRow, which: 'tauEnergy' | 'tauAbsMagnetisation')
  * RBM Gibbs estimate minus it is sampling error, it minus MC (or exact) is model error.
  * τ_e and τ_|m| of the RBM chains (in Gibbs steps) say how far the error bars can be trusted.
  */
-export function comparisonTables(rows: readonly RbmComparisonRow[]): { markdown: string; csv: string } {
+export function comparisonTables(rows: readonly RbmComparisonRow[]): { markdown: string; csv: string; terminal: string } {
   const hasKL = rows.some((r) => r.kl !== null);
   const rbmExactOf = (r: RbmComparisonRow): ExactObservables | null => r.rbmExact ?? null;
   const hasRbmExact = rows.some((r) => rbmExactOf(r) !== null);
@@ -653,8 +653,37 @@ export function comparisonTables(rows: readonly RbmComparisonRow[]): { markdown:
     return cols;
   });
   const notes = (marked ? '\n‡ RBM − MC exceeds 3 combined standard errors.' : '') + (sampled ? '\n† RBM Gibbs chains − RBM exact exceeds 3 standard errors: sampling error the error bars miss.' : '');
-  return { markdown: markdownTable(header, md) + (notes ? notes + '\n' : ''), csv: csvTable(csvHeader, csv) };
+  // For a terminal: the observables packed into tables of at most TERMINAL_WIDTH columns, in
+  // the compact value(error) notation; τ and KL close the last table.
+  const groups = obs.map(([name, , k], i) => ({
+    header: [`${name} MC`, `${name} RBM`, ...(hasRbmExact ? [`${name} RBM exact`] : []), ...(withExact[i] ? [`${name} exact`] : [])],
+    cells: rows.map((r) => {
+      const [mc, rb, rx, ex] = get(r, k);
+      const mark = (off(rb, mc) ? ' ‡' : '') + (unmixed(rb, rx) ? ' †' : '');
+      return [formatConcise(mc), formatConcise(rb) + mark, ...(hasRbmExact ? [formatNumber(rx, 4)] : []), ...(withExact[i] ? [formatNumber(ex, 4)] : [])];
+    }),
+  }));
+  groups.push({
+    header: ['τ_e RBM', 'τ_|m| RBM', ...(hasKL ? ['KL (nats)'] : [])],
+    cells: rows.map((r) => [tauCell(rbmTau(r, 'tauEnergy')), tauCell(rbmTau(r, 'tauAbsMagnetisation')), ...(hasKL ? [r.kl === null ? '—' : r.kl.toExponential(2)] : [])]),
+  });
+  const widthOf = (g: (typeof groups)[number]) => g.header.reduce((w, h, j) => w + 2 + Math.max(h.length, ...g.cells.map((c) => c[j]!.length)), 0);
+  const tables: (typeof groups)[] = [];
+  let used = 5;
+  for (const g of groups) {
+    if (tables.length === 0 || used + widthOf(g) > TERMINAL_WIDTH) {
+      tables.push([]);
+      used = 5;
+    }
+    tables.at(-1)!.push(g);
+    used += widthOf(g);
+  }
+  const terminal = tables.map((t) => textTable(['T', ...t.flatMap((g) => g.header)], rows.map((r, i) => [r.T.toFixed(3), ...t.flatMap((g) => g.cells[i]!)]))).join('\n') + (notes ? notes + '\n' : '');
+  return { markdown: markdownTable(header, md) + (notes ? notes + '\n' : ''), csv: csvTable(csvHeader, csv), terminal };
 }
+
+/** The widest a terminal table gets (columns); wider content is split into more tables. */
+export const TERMINAL_WIDTH = 100;
 
 /**
  * Series for the four-panel plot of e, |m|, C, χ against T: Monte Carlo and RBM with their

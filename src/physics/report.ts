@@ -12,6 +12,30 @@ export function formatEstimate(e: Estimate | undefined): string {
   return `${e.value.toFixed(decimals)} ± ${e.error.toFixed(decimals)}`;
 }
 
+/**
+ * An estimate in the compact notation of physics papers, the error in parentheses on the
+ * last digits: 1.23456 ± 0.00045 → "1.23456(45)"; two significant digits of error.
+ */
+export function formatConcise(e: Estimate | undefined): string {
+  if (!e || !Number.isFinite(e.value)) return '—';
+  if (!(e.error > 0) || !Number.isFinite(e.error)) return e.value.toFixed(4);
+  const decimals = Math.min(8, Math.max(0, 1 - Math.floor(Math.log10(e.error))));
+  const err = Math.round(e.error * 10 ** decimals);
+  return `${e.value.toFixed(decimals)}(${err})`;
+}
+
+/**
+ * A plain-text table for terminals: columns padded to their widest cell and separated by
+ * two spaces, the header underlined; numbers right-aligned (cells that start with a digit,
+ * a sign or '—'), text left-aligned.
+ */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const width = header.map((h, j) => Math.max(h.length, ...rows.map((r) => (r[j] ?? '').length)));
+  const numeric = header.map((_, j) => rows.every((r) => /^[-+−\d.—]/.test(r[j] ?? '—')));
+  const line = (cells: readonly string[]) => cells.map((c, j) => (numeric[j] ? c.padStart(width[j]!) : c.padEnd(width[j]!))).join('  ').trimEnd();
+  return [line(header), width.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
+}
+
 /** Format a plain number with 5 decimals (or '—' when missing). */
 export function formatNumber(x: number | undefined, decimals = 5): string {
   return x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(decimals);
