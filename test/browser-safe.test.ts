@@ -39,6 +39,7 @@ export const BROWSER_SAFE_MODULES: string[] = [
   'src/ebm/mixing.ts',
   'src/io/npy-codec.ts',
   'src/data/spin-text.ts',
+  'src/viz/grid-svg.ts',
 ];
 
 /**

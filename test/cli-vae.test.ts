@@ -67,7 +67,7 @@ describe('genphys vae (CLI)', () => {
     const base = ['vae', 'train', ...small, '--data', 'mnist', '--data-dir', root, '--quiet', '--seed', '3'];
     expect((await cli([...base, '--epochs', '2', '--out', a])).code).toBe(0);
     // Two checkpoints (last and best), each a manifest plus the one weights file it names.
-    expect(readdirSync(a).sort()).toEqual(['best.json', weightsFile(a, 'best'), 'checkpoint.json', weightsFile(a), 'config.json', 'curve-loss.svg', 'metrics.jsonl', 'reconstruction.png'].sort());
+    expect(readdirSync(a).sort()).toEqual(['best.json', weightsFile(a, 'best'), 'checkpoint.json', weightsFile(a), 'config.json', 'curve-loss.svg', 'metrics.jsonl', 'reconstruction.png', 'reconstruction.svg'].sort());
     // 80 examples in batches of 16: 5 steps per epoch, so the last checkpoint is step 10.
     expect(weightsFile(a)).toBe('checkpoint.w10.safetensors');
     expect(weightsFile(a, 'best')).toMatch(/^best\.w\d+(-\d+)?\.safetensors$/);
@@ -125,6 +125,12 @@ describe('genphys vae (CLI)', () => {
     // Training drew the loss curves and the reconstruction grid.
     expect(readFileSync(join(a, 'curve-loss.svg'), 'utf8')).toContain('KL(q(h|x) ‖ p(h))');
     expect(readFileSync(join(a, 'reconstruction.png')).subarray(1, 4).toString()).toBe('PNG');
+    // Rows and columns that mean something are named.
+    for (const [f, labels] of [['reconstruction.svg', ['>input<', '>reconstruction<']], ['recon.svg', ['>input<', '>reconstruction<']], ['interp.svg', ['>x_0<', '>x_1<', '>0.00<', '>1.00<', '>t<']]] as const) {
+      const svg = readFileSync(join(a, f), 'utf8');
+      for (const l of labels) expect(svg, `${f} ${l}`).toContain(l);
+      expect(svg).toContain('data:image/png;base64,iVBOR');
+    }
     rmSync(join(a, 'samples.png'));
     expect((await cli(['vae', 'sample', a, '--n', '9', '--backend', 'cpu', '--quiet'])).code).toBe(0);
     expect(readFileSync(join(a, 'samples.png')).subarray(1, 4).toString()).toBe('PNG');

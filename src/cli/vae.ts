@@ -13,6 +13,7 @@ import { initBackend } from '../engine/backend.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { loadIsingDataset, parseTemperatures } from '../physics/dataset.js';
 import { simulateTemperatures } from '../physics/simulate.js';
+import { labelledGridSvg } from '../viz/grid-svg.js';
 import { scatterPlotSvg, writeSvg } from '../viz/plot.js';
 import { imageGridPng, writeImageGrid } from '../viz/png.js';
 import { loadVaeCheckpoint } from '../vae/checkpoint.js';
@@ -388,11 +389,30 @@ export function register(program: Command): void {
           if (what === 'recon') {
             const n = Math.min(o.n ?? 16, data.n);
             file = join(dir, 'recon.png');
-            writeImageGrid(file, reconstructions(model, data, n), 2 * n, h, w, { cols: n });
+            const rec = reconstructions(model, data, n);
+            writeImageGrid(file, rec, 2 * n, h, w, { cols: n });
+            const pad = 2;
+            writeSvg(join(dir, 'recon.svg'), labelledGridSvg(imageGridPng(rec, 2 * n, h, w, { cols: n, pad, scale: 2 }), { cols: n, rows: 2, tileWidth: 2 * w + pad, tileHeight: 2 * h + pad, pad, title: `reconstructions of the first ${n} examples (${data.name})`, rowLabels: ['input', 'reconstruction'] }));
           } else if (what === 'interp') {
             const steps = o.steps ?? 10;
             file = join(dir, 'interp.png');
-            writeImageGrid(file, interpolation(model, data, o.a, o.b, steps), steps + 2, h, w, { cols: steps + 2 });
+            const strip = interpolation(model, data, o.a, o.b, steps);
+            writeImageGrid(file, strip, steps + 2, h, w, { cols: steps + 2 });
+            const pad = 2;
+            const ts = Array.from({ length: steps }, (_, i) => (steps === 1 ? 0.5 : i / (steps - 1)).toFixed(2));
+            writeSvg(
+              join(dir, 'interp.svg'),
+              labelledGridSvg(imageGridPng(strip, steps + 2, h, w, { cols: steps + 2, pad, scale: 2 }), {
+                cols: steps + 2,
+                rows: 1,
+                tileWidth: 2 * w + pad,
+                tileHeight: 2 * h + pad,
+                pad,
+                title: `decoder means along (1 − t)·μ(x_${o.a}) + t·μ(x_${o.b}), between the two examples`,
+                colLabels: [`x_${o.a}`, ...ts, `x_${o.b}`],
+                xName: 't',
+              }),
+            );
           } else {
             const mu = latentMeans(model, data);
             const k = model.config.latent;

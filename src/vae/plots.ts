@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../core/rng.js';
 import { ShapeError } from '../core/errors.js';
+import { labelledGridSvg } from '../viz/grid-svg.js';
 import { normalNoise } from './distributions.js';
 import type { Vae } from './models.js';
 import type { VaeData } from './train.js';
@@ -136,34 +137,26 @@ export function interpolation(model: Vae, data: VaeData, a: number, b: number, s
 }
 
 /**
- * An SVG of a decoded latent grid with its axes labelled in z values: the grid image
- * (a PNG, embedded) with ticks under every column and beside every row that carry a
- * label (about six per axis), and the axis names z₁, z₂.
+ * An SVG of a decoded latent grid with its axes labelled in z values (about six labels per
+ * axis) and the axis names z₁, z₂.
  * @param png - the grid image, `n` tiles per side of `tile` pixels (padding included)
  */
 export function latentGridSvg(png: Uint8Array, axis: readonly number[], tile: number, pad: number, title: string): string {
   const n = axis.length;
-  const side = n * tile + pad;
-  const left = 56, top = 30, bottom = 44;
   const every = Math.max(1, Math.round(n / 6));
   const fmt = (v: number) => (Math.abs(v) < 1e-9 ? '0' : v.toFixed(Math.abs(v) < 10 ? 2 : 1));
-  let b64 = '';
-  for (let i = 0; i < png.length; i += 0x8000) b64 += String.fromCharCode(...png.subarray(i, i + 0x8000));
-  const ticks: string[] = [];
-  for (let i = 0; i < n; i += every) {
-    const c = pad / 2 + i * tile + tile / 2;
-    ticks.push(`<text x="${left + c}" y="${top + side + 16}" text-anchor="middle">${fmt(axis[i]!)}</text>`);
+  const label = (i: number, v: number) => (i % every === 0 ? fmt(v) : null);
+  return labelledGridSvg(png, {
+    cols: n,
+    rows: n,
+    tileWidth: tile,
+    tileHeight: tile,
+    pad,
+    title,
+    colLabels: axis.map((v, i) => label(i, v)),
     // Row r shows z₂ = axis[n − 1 − r].
-    ticks.push(`<text x="${left - 6}" y="${top + c + 4}" text-anchor="end">${fmt(axis[n - 1 - i]!)}</text>`);
-  }
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${left + side + 12}" height="${top + side + bottom}" font-family="sans-serif" font-size="11">`,
-    `<text x="${left + side / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${title}</text>`,
-    `<image x="${left}" y="${top}" width="${side}" height="${side}" href="data:image/png;base64,${globalThis.btoa(b64)}" style="image-rendering:pixelated"/>`,
-    ...ticks,
-    `<text x="${left + side / 2}" y="${top + side + 36}" text-anchor="middle">z₁</text>`,
-    `<text x="14" y="${top + side / 2}" text-anchor="middle" transform="rotate(-90 14 ${top + side / 2})">z₂</text>`,
-    '</svg>',
-    '',
-  ].join('\n');
+    rowLabels: axis.map((_, r) => label(r, axis[n - 1 - r]!)),
+    xName: 'z₁',
+    yName: 'z₂',
+  });
 }
