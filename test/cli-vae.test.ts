@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { statSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../src/core/rng.js';
@@ -131,6 +131,18 @@ describe('genphys vae (CLI)', () => {
       for (const l of labels) expect(svg, `${f} ${l}`).toContain(l);
       expect(svg).toContain('data:image/png;base64,iVBOR');
     }
+    // --out naming a file writes that file (and its labelled twin), not a directory of that name.
+    const named = join(root, 'pics', 'my-recon.png');
+    mkdirSync(join(root, 'pics'), { recursive: true });
+    const rp = await cli(['--out', named, 'vae', 'plot', a, 'recon', '--n', '3', '--backend', 'cpu']);
+    expect(rp.code, rp.stderr).toBe(0);
+    expect(statSync(named).isFile()).toBe(true);
+    expect(readFileSync(join(root, 'pics', 'my-recon.svg'), 'utf8')).toContain('>reconstruction<');
+    expect(rp.stdout).toContain(`wrote ${named} and ${join(root, 'pics', 'my-recon.svg')}`);
+    const wrong = await cli(['--out', join(root, 'pics', 'c.png'), 'vae', 'plot', a, 'clusters', '--backend', 'cpu']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/'clusters' is drawn as \.svg/);
+    expect(existsSync(join(root, 'pics', 'c.png'))).toBe(false);
     rmSync(join(a, 'samples.png'));
     expect((await cli(['vae', 'sample', a, '--n', '9', '--backend', 'cpu', '--quiet'])).code).toBe(0);
     expect(readFileSync(join(a, 'samples.png')).subarray(1, 4).toString()).toBe('PNG');

@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InterruptedError, UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { binarizeDynamic, binarizeStatic } from '../data/binarize.js';
@@ -31,7 +31,7 @@ import { choiceArg, deprecated, floatArg, givenFlags, globals, intArg, logger, p
 import { parseDataSpec } from '../data/spec.js';
 import { tempsArg } from './ising.js';
 import { catchInterrupts } from '../run/signals.js';
-import { checkOutputDir, runDirectory } from '../run/paths.js';
+import { checkOutputDir, checkOutputFile, runDirectory } from '../run/paths.js';
 import { checkAllocation } from '../run/resources.js';
 
 /** A duration in words: 42 s, 3.5 min, 12.1 h. */
@@ -365,43 +365,50 @@ export function register(program: Command): void {
       const { model, meta } = loadRun(run, o.checkpoint);
       try {
         const [h, w] = model.config.inputShape;
-        const dir = g.out ?? run;
+        // --out a file path (.png, or .svg for clusters) names the picture; otherwise --out (or
+        // the run) is the directory it goes into, under the plot's own name.
+        const asFile = g.out !== undefined && /\.(png|svg)$/i.test(g.out);
+        const want = what === 'clusters' ? '.svg' : '.png';
+        if (asFile && !g.out!.toLowerCase().endsWith(want)) throw new UsageError(`--out ${g.out}: '${what}' is drawn as ${want}; give a ${want} path or a directory`);
+        if (asFile) checkOutputFile(g.out!, '--out');
+        const dir = asFile ? dirname(g.out!) : (g.out ?? run);
+        if (!asFile) checkOutputDir(dir, '--out');
+        const named = (base: string, ext: string) => (asFile ? g.out!.replace(/\.(png|svg)$/i, ext) : join(dir, `${base}${ext}`));
         let file: string;
-        checkOutputDir(dir, '--out');
         if (what === 'latent-grid') {
           const n = o.gridSize ?? 20;
           checkAllocation(n * n * h * w * model.config.inputShape[2], 4 * 3, `--n ${n} (a ${n}×${n} grid of ${h}×${w} images)`);
           const { images, axis } = latentGrid(model, n, o.spacing === 'uniform' ? { kind: 'uniform', scale: o.scale } : { kind: 'quantiles' });
-          file = join(dir, 'latent-grid.png');
+          file = named('latent-grid', '.png');
           writeImageGrid(file, images, n * n, h, w, { cols: n });
           // The same grid with its axes in z values.
           const pad = 2;
           const svg = latentGridSvg(imageGridPng(images, n * n, h, w, { cols: n, pad }), axis, h + pad, pad, `decoder means over the latent plane (${o.spacing === 'uniform' ? `uniform in ±${o.scale}` : "the prior's quantiles"})`);
-          writeSvg(join(dir, 'latent-grid.svg'), svg);
+          writeSvg(named('latent-grid', '.svg'), svg);
           log(`latent grid: z₁, z₂ from ${axis[0]!.toFixed(3)} to ${axis.at(-1)!.toFixed(3)} (${o.spacing === 'uniform' ? `uniform, --scale ${o.scale}` : "the prior's quantiles"}); latent-grid.svg has the axes`);
         } else if (what === 'samples') {
           const n = o.n ?? 64;
-          file = join(dir, 'samples.png');
+          file = named('samples', '.png');
           writeImageGrid(file, priorSamples(model, n, new Rng(g.seed).split(0x5a)), n, h, w, { cols: Math.ceil(Math.sqrt(n)) });
         } else {
           const data = evalData(run, meta, o.dataDir, what === 'clusters' ? o.n ?? 5000 : Math.max(o.a, o.b, o.n ?? 16) + 1);
           validateData(data, model.config, data.name);
           if (what === 'recon') {
             const n = Math.min(o.n ?? 16, data.n);
-            file = join(dir, 'recon.png');
+            file = named('recon', '.png');
             const rec = reconstructions(model, data, n);
             writeImageGrid(file, rec, 2 * n, h, w, { cols: n });
             const pad = 2;
-            writeSvg(join(dir, 'recon.svg'), labelledGridSvg(imageGridPng(rec, 2 * n, h, w, { cols: n, pad, scale: 2 }), { cols: n, rows: 2, tileWidth: 2 * w + pad, tileHeight: 2 * h + pad, pad, title: `reconstructions of the first ${n} examples (${data.name})`, rowLabels: ['input', 'reconstruction'] }));
+            writeSvg(named('recon', '.svg'), labelledGridSvg(imageGridPng(rec, 2 * n, h, w, { cols: n, pad, scale: 2 }), { cols: n, rows: 2, tileWidth: 2 * w + pad, tileHeight: 2 * h + pad, pad, title: `reconstructions of the first ${n} examples (${data.name})`, rowLabels: ['input', 'reconstruction'] }));
           } else if (what === 'interp') {
             const steps = o.steps ?? 10;
-            file = join(dir, 'interp.png');
+            file = named('interp', '.png');
             const strip = interpolation(model, data, o.a, o.b, steps);
             writeImageGrid(file, strip, steps + 2, h, w, { cols: steps + 2 });
             const pad = 2;
             const ts = Array.from({ length: steps }, (_, i) => (steps === 1 ? 0.5 : i / (steps - 1)).toFixed(2));
             writeSvg(
-              join(dir, 'interp.svg'),
+              named('interp', '.svg'),
               labelledGridSvg(imageGridPng(strip, steps + 2, h, w, { cols: steps + 2, pad, scale: 2 }), {
                 cols: steps + 2,
                 rows: 1,
@@ -423,7 +430,7 @@ export function register(program: Command): void {
               y: k > 1 ? mu[i * k + 1]! : 0,
               group: ising.T ? ising.T[i]! : names && data.labels ? names[data.labels[i]!]! : String(data.labels?.[i] ?? ''),
             }));
-            file = join(dir, 'clusters.svg');
+            file = named('clusters', '.svg');
             const svg = await scatterPlotSvg({
               title: `posterior means μ(x), ${data.name}`,
               xLabel: 'μ₁',
@@ -435,7 +442,9 @@ export function register(program: Command): void {
             writeSvg(file, svg);
           }
         }
-        log(`wrote ${file}`);
+        // Every path written: the picture, and its labelled SVG twin where there is one.
+        const twin = what === 'latent-grid' || what === 'recon' || what === 'interp' ? file.replace(/\.png$/i, '.svg') : null;
+        log(`wrote ${file}${twin ? ` and ${twin}` : ''}`);
       } finally {
         model.dispose();
       }
