@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError, UsageError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
-import { adamUpdate } from '../engine/adam.js';
+import { AdamMoments, drainAsync, drainSync, variableOf, type MomentArrays, type ScalarReads } from '../engine/adam.js';
 import { Ema, type EmaState } from './ema.js';
 import { GaussianDiffusion, randomTimesteps, type Denoiser, type Prediction } from './process.js';
 import { NoiseSchedule, type ScheduleConfig } from './schedule.js';
@@ -145,6 +145,26 @@ export interface DiffusionTrainerState {
   readonly ema: EmaState;
 }
 
+/** Hooks of {@link DiffusionTrainer.trainEpoch}. */
+export interface DiffusionEpochHooks {
+  /** After every step, with the batch's loss. */
+  readonly onBatch?: (done: number, total: number, loss: number) => void;
+  /** Checked after every step: true returns early with a resumable mid-epoch state. */
+  readonly shouldStop?: () => boolean;
+  /** Steps to take at most in this call. */
+  readonly maxBatches?: number;
+}
+
+/** Where a {@link DiffusionTrainer} keeps its optimiser state and weight average. */
+export interface DiffusionPlacement {
+  /**
+   * Keep the Adam moments and the EMA as tf variables updated with tfjs ops (webgl,
+   * webgpu: no synchronous reads in a step; equal to the host path to float32 rounding).
+   * Default false: host arrays, the CLI's bit-identical path.
+   */
+  readonly device?: boolean;
+}
+
 /**
  * Adam (Kingma & Ba 2015, PyTorch's update form) on the diffusion loss, with an EMA
  * of the weights updated after every step.
@@ -152,9 +172,12 @@ export interface DiffusionTrainerState {
 export class DiffusionTrainer {
   /** The forward process. */
   readonly diffusion: GaussianDiffusion;
-  private readonly m = new Map<string, Float32Array>();
-  private readonly v = new Map<string, Float32Array>();
+  private readonly adam: AdamMoments;
+  /** The average's decay schedule and, on the host path, its weights. */
   private ema: Ema;
+  /** On the device path: the averaged weights as variables, and the updates made to them. */
+  private emaDev: Map<string, tf.Variable> | null = null;
+  private emaDevStep = 0;
   private epochStartRng: RngState;
   private epochCount = 0;
   private batchInEpoch = 0;
@@ -166,20 +189,31 @@ export class DiffusionTrainer {
    * @param net - the network to train (its variables are updated in place)
    * @param cfg - optimiser settings and the schedule
    * @param rng - the stream of shuffles, time steps and noise
+   * @param placement - where the optimiser state and EMA live (default: host arrays)
    */
   constructor(
     readonly net: DiffusionNetwork,
     readonly cfg: DiffusionTrainConfig,
     rng: Rng,
+    placement: DiffusionPlacement = {},
   ) {
     validateDiffusionTrainConfig(cfg);
     this.diffusion = new GaussianDiffusion(NoiseSchedule.create(cfg.schedule));
     this.epochStartRng = rng.getState();
-    for (const [name, p] of net.params) {
-      this.m.set(name, new Float32Array(p.size));
-      this.v.set(name, new Float32Array(p.size));
-    }
-    this.ema = new Ema(net.getWeights(), { decay: cfg.emaDecay });
+    const device = placement.device ?? false;
+    this.adam = new AdamMoments(net.params, device);
+    if (device) {
+      // The host Ema keeps only the decay schedule here (its weights are never read).
+      this.ema = new Ema(new Map(), { decay: cfg.emaDecay });
+      this.emaDev = new Map([...net.params].map(([k, p]) => [k, variableOf(p.clone())]));
+    } else this.ema = new Ema(net.getWeights(), { decay: cfg.emaDecay });
+  }
+
+  /** Free the device variables (the network is the caller's). */
+  dispose(): void {
+    this.adam.dispose();
+    for (const t of this.emaDev?.values() ?? []) t.dispose();
+    this.emaDev?.clear();
   }
 
   get epoch(): number {
@@ -190,9 +224,18 @@ export class DiffusionTrainer {
     return this.stepCount;
   }
 
-  /** Copies of the EMA weights. */
+  /** Copies of the EMA weights (on the device path read synchronously: keep it out of training loops). */
   emaWeights(): Map<string, Float32Array> {
-    return this.ema.weights();
+    if (!this.emaDev) return this.ema.weights();
+    return new Map([...this.emaDev].map(([k, t]) => [k, Float32Array.from(t.dataSync() as Float32Array)]));
+  }
+
+  /** {@link DiffusionTrainer.emaWeights} read with `await data()`. */
+  async emaWeightsAsync(): Promise<Map<string, Float32Array>> {
+    if (!this.emaDev) return this.ema.weights();
+    const out = new Map<string, Float32Array>();
+    for (const [k, t] of this.emaDev) out.set(k, Float32Array.from((await t.data()) as Float32Array));
+    return out;
   }
 
   /**
@@ -200,6 +243,20 @@ export class DiffusionTrainer {
    * Returns the batch's mean loss (before the step).
    */
   trainStep(x0: Float32Array, t: Int32Array, eps: Float32Array): number {
+    return drainSync(this.stepReads(x0, t, eps))[0]!;
+  }
+
+  /** {@link DiffusionTrainer.trainStep} reading the loss with `await data()`. */
+  async trainStepAsync(x0: Float32Array, t: Int32Array, eps: Float32Array): Promise<number> {
+    return (await drainAsync(this.stepReads(x0, t, eps)))[0]!;
+  }
+
+  private *stepReads(x0: Float32Array, t: Int32Array, eps: Float32Array): ScalarReads<number[]> {
+    return yield this.stepTensors(x0, t, eps);
+  }
+
+  /** The step up to its loss: gradients, Adam, the EMA; returns [loss] (the caller disposes it). */
+  private stepTensors(x0: Float32Array, t: Int32Array, eps: Float32Array): tf.Scalar[] {
     const D = this.net.dim;
     const B = t.length;
     if (x0.length !== B * D || eps.length !== B * D) throw new ShapeError(`diffusion step: ${x0.length} data and ${eps.length} noise values for ${B} examples of ${D}`);
@@ -213,19 +270,33 @@ export class DiffusionTrainer {
     });
     this.stepCount++;
     const hyper = { lr: this.cfg.lr, beta1: this.cfg.adamBeta1, beta2: this.cfg.adamBeta2, eps: this.cfg.adamEps };
-    for (const [name, p] of this.net.params) adamUpdate(p, grads[p.name]!, this.m.get(name)!, this.v.get(name)!, hyper, this.stepCount);
-    const loss = value.dataSync()[0]!;
-    value.dispose();
+    this.adam.apply(this.net.params, grads, hyper, this.stepCount);
     tf.dispose(Object.values(grads));
-    this.ema.update(this.net.getWeights());
-    return loss;
+    if (this.emaDev) {
+      // shadow ← d·shadow + (1 − d)·w with the Ema class's warm-up decay (Ho et al. 2020 §4), in float32 ops.
+      const d = this.ema.decayAt(this.emaDevStep++);
+      tf.tidy(() => {
+        for (const [name, s] of this.emaDev!) s.assign(tf.add(tf.mul(s, d), tf.mul(this.net.params.get(name)!, 1 - d)));
+      });
+    } else this.ema.update(this.net.getWeights());
+    return [value as tf.Scalar];
   }
 
   /**
    * Train one epoch (or continue the current one); returns its mean loss, or null
    * when it stopped early (`maxBatches` taken or `shouldStop`) with a resumable state.
    */
-  trainEpoch(data: DiffusionData, hooks: { onBatch?: (done: number, total: number, loss: number) => void; shouldStop?: () => boolean; maxBatches?: number } = {}): number | null {
+  trainEpoch(data: DiffusionData, hooks: DiffusionEpochHooks = {}): number | null {
+    return drainSync(this.epochReads(data, hooks));
+  }
+
+  /** {@link DiffusionTrainer.trainEpoch} reading each step's loss with `await data()` (same numbers). */
+  trainEpochAsync(data: DiffusionData, hooks: DiffusionEpochHooks = {}): Promise<number | null> {
+    return drainAsync(this.epochReads(data, hooks));
+  }
+
+  /** The epoch loop, shared by both read modes (see {@link ScalarReads}). */
+  private *epochReads(data: DiffusionData, hooks: DiffusionEpochHooks): ScalarReads<number | null> {
     const D = this.net.dim;
     if (data.dim !== D) throw new ShapeError(`diffusion data: ${data.dim} values per example, the network expects ${D}`);
     const bs = this.cfg.batchSize;
@@ -246,7 +317,7 @@ export class DiffusionTrainer {
       const t = randomTimesteps(br, size, T);
       const eps = new Float32Array(size * D);
       br.fillNormal(eps);
-      const loss = this.trainStep(x, t, eps);
+      const loss = (yield this.stepTensors(x, t, eps))[0]!;
       this.partial = [this.partial[0] + loss * size, this.partial[1] + size];
       this.batchInEpoch = b + 1;
       hooks.onBatch?.(b + 1, batches, loss);
@@ -262,36 +333,40 @@ export class DiffusionTrainer {
 
   /** Snapshot of the optimiser, EMA, counters and generator (copies). */
   getState(): DiffusionTrainerState {
-    const copy = (m: Map<string, Float32Array>) => new Map([...m].map(([k, v]) => [k, Float32Array.from(v)]));
+    return this.stateWith(this.adam.read(), this.emaDev ? this.emaWeights() : null);
+  }
+
+  /** {@link DiffusionTrainer.getState} reading device state with `await data()`. */
+  async getStateAsync(): Promise<DiffusionTrainerState> {
+    return this.stateWith(await this.adam.readAsync(), this.emaDev ? await this.emaWeightsAsync() : null);
+  }
+
+  /** The state with these moments and, on the device path, these EMA weights. */
+  private stateWith(moments: MomentArrays, emaDev: Map<string, Float32Array> | null): DiffusionTrainerState {
     return {
       epoch: this.epochCount,
       batchInEpoch: this.batchInEpoch,
       step: this.stepCount,
       rng: this.epochStartRng,
       partial: [...this.partial],
-      adamM: copy(this.m),
-      adamV: copy(this.v),
-      ema: this.ema.getState(),
+      adamM: moments.m,
+      adamV: moments.v,
+      ema: emaDev ? { decay: this.ema.decay, warmup: this.ema.warmup, step: this.emaDevStep, weights: emaDev } : this.ema.getState(),
     };
   }
 
   /** Restore a snapshot from {@link DiffusionTrainer.getState} (network weights are restored separately). */
   setState(s: DiffusionTrainerState): void {
-    for (const [which, src] of [
-      [this.m, s.adamM],
-      [this.v, s.adamV],
-    ] as const) {
-      for (const [name, v] of which) {
-        const w = src.get(name);
-        if (!w || w.length !== v.length) throw new ShapeError(`diffusion trainer state: Adam moment '${name}' missing or wrong size`);
-        v.set(w);
-      }
-    }
+    this.adam.restore(s.adamM, s.adamV, 'diffusion trainer state');
     for (const [name, p] of this.net.params) {
       const w = s.ema.weights.get(name);
       if (!w || w.length !== p.size) throw new ShapeError(`diffusion trainer state: EMA weight '${name}' missing or wrong size`);
     }
-    this.ema = Ema.fromState(s.ema);
+    if (this.emaDev) {
+      this.ema = Ema.fromState({ ...s.ema, weights: new Map() });
+      this.emaDevStep = s.ema.step;
+      for (const [name, v] of this.emaDev) tf.tidy(() => v.assign(tf.tensor(s.ema.weights.get(name)!, v.shape)));
+    } else this.ema = Ema.fromState(s.ema);
     this.epochCount = s.epoch;
     this.batchInEpoch = s.batchInEpoch;
     this.stepCount = s.step;

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, type RngState } from '../core/rng.js';
 import { ShapeError, UsageError } from '../core/errors.js';
-import { adamUpdate } from '../engine/adam.js';
+import { AdamMoments, drainAsync, drainSync, type MomentArrays, type ScalarReads } from '../engine/adam.js';
 import { getGanLoss, gradientPenalty, interpolationWeights, type GanLoss } from './losses.js';
 import { validateGanTrain, type GanTrainConfig } from './presets.js';
 import type { Gan } from './networks.js';
@@ -32,6 +32,13 @@ export interface GanTrainerOptions extends GanTrainConfig {
    * (Yazıcı et al., ICLR 2019); 0 (the default) keeps none.
    */
   readonly ema?: number;
+  /**
+   * Keep the Adam moments as tf variables updated with tfjs ops (webgl, webgpu: no
+   * synchronous reads in a step; equal to the host path to float32 rounding). Default
+   * false: host arrays, the CLI's bit-identical path. Not combined with `ema` (whose
+   * average lives in host arrays).
+   */
+  readonly device?: boolean;
 }
 
 /** Means over one epoch's iterations (or one iteration). */
@@ -96,8 +103,7 @@ export function iterationsPerEpoch(n: number, batchSize: number, nCritic: number
 
 /** One Adam optimiser over a fixed list of variables. */
 class Adam {
-  readonly m = new Map<string, Float32Array>();
-  readonly v = new Map<string, Float32Array>();
+  readonly moments: AdamMoments;
   t = 0;
 
   constructor(
@@ -106,32 +112,21 @@ class Adam {
     readonly b1: number,
     readonly b2: number,
     readonly eps: number,
+    device: boolean,
   ) {
-    for (const [name, p] of vars) {
-      this.m.set(name, new Float32Array(p.size));
-      this.v.set(name, new Float32Array(p.size));
-    }
+    this.moments = new AdamMoments(vars, device);
   }
 
   /** One update; a variable missing from `grads` (the loss does not depend on it) gets a zero gradient. */
   apply(grads: Readonly<Record<string, tf.Tensor>>): void {
     this.t++;
     const hyper = { lr: this.lr, beta1: this.b1, beta2: this.b2, eps: this.eps };
-    for (const [name, p] of this.vars) {
-      const m = this.m.get(name)!;
-      const v = this.v.get(name)!;
-      const given = grads[p.name];
-      const grad = given ?? tf.zeros(p.shape);
-      try {
-        adamUpdate(p, grad, m, v, hyper, this.t);
-      } finally {
-        if (!given) grad.dispose();
-      }
-    }
+    this.moments.apply(this.vars, grads, hyper, this.t);
   }
 }
 
-const scalar = (t: tf.Tensor): number => t.dataSync()[0]!;
+/** The values one iteration of the loop reads: D's loss, dReal, dFake per D step, then G's loss per G step. */
+type IterationReads = ScalarReads<number[]>;
 
 /**
  * A GAN trainer. The networks' variables are updated in place; the trainer owns the
@@ -163,10 +158,12 @@ export class GanTrainer {
     validateGanTrain(options);
     const ema = options.ema ?? 0;
     if (!(ema >= 0 && ema < 1)) throw new UsageError(`--ema: need a decay 0 ≤ d < 1 (0: no average), got ${ema}`);
+    const device = options.device ?? false;
+    if (device && ema > 0) throw new UsageError('GAN trainer: the device path keeps no weight average; set ema to 0 or device to false');
     this.options = { ...options, ema };
     this.loss = getGanLoss(options.loss, { realLabel: options.realLabel });
-    this.adamG = new Adam(gan.generatorParams, options.lrG, options.adamBeta1, options.adamBeta2, options.adamEps);
-    this.adamD = new Adam(gan.discriminatorParams, options.lrD, options.adamBeta1, options.adamBeta2, options.adamEps);
+    this.adamG = new Adam(gan.generatorParams, options.lrG, options.adamBeta1, options.adamBeta2, options.adamEps, device);
+    this.adamD = new Adam(gan.discriminatorParams, options.lrD, options.adamBeta1, options.adamBeta2, options.adamEps, device);
     this.epochStartRng = rng.getState();
     // The average starts as a copy of the initial generator.
     if (ema > 0) this.emaW = this.generatorWeights();
@@ -204,9 +201,15 @@ export class GanTrainer {
     return this.emaW ? new Map([...this.emaW].map(([k, v]) => [k, Float32Array.from(v)])) : null;
   }
 
-  /** D's output as reported in {@link GanStepStats}. */
-  private reported(logits: tf.Tensor): number {
-    return tf.tidy(() => scalar(tf.mean(this.options.loss === 'ns' || this.options.loss === 'minimax' ? tf.sigmoid(logits) : logits)));
+  /** Free the optimisers' device variables (the networks are the caller's). */
+  dispose(): void {
+    this.adamG.moments.dispose();
+    this.adamD.moments.dispose();
+  }
+
+  /** D's output as reported in {@link GanStepStats}, as a scalar tensor (not read). */
+  private reported(logits: tf.Tensor): tf.Scalar {
+    return tf.tidy(() => tf.mean(this.options.loss === 'ns' || this.options.loss === 'minimax' ? tf.sigmoid(logits) : logits));
   }
 
   /**
@@ -215,6 +218,33 @@ export class GanTrainer {
    * batch statistics without updating the moving averages).
    */
   discriminatorStep(real: tf.Tensor2D, z: tf.Tensor2D, rng: Rng): { lossD: number; dReal: number; dFake: number } {
+    const [lossD, dReal, dFake] = drainSync(this.readsOf(() => this.dTensors(real, z, rng)));
+    return { lossD: lossD!, dReal: dReal!, dFake: dFake! };
+  }
+
+  /** {@link GanTrainer.discriminatorStep} reading its values with `await data()`. */
+  async discriminatorStepAsync(real: tf.Tensor2D, z: tf.Tensor2D, rng: Rng): Promise<{ lossD: number; dReal: number; dFake: number }> {
+    const [lossD, dReal, dFake] = await drainAsync(this.readsOf(() => this.dTensors(real, z, rng)));
+    return { lossD: lossD!, dReal: dReal!, dFake: dFake! };
+  }
+
+  /** One generator step with noise `z` (D in training mode, masks from `rng`); D is not changed. Returns G's loss. */
+  generatorStep(z: tf.Tensor2D, rng: Rng): number {
+    return drainSync(this.readsOf(() => this.gTensors(z, rng)))[0]!;
+  }
+
+  /** {@link GanTrainer.generatorStep} reading the loss with `await data()`. */
+  async generatorStepAsync(z: tf.Tensor2D, rng: Rng): Promise<number> {
+    return (await drainAsync(this.readsOf(() => this.gTensors(z, rng))))[0]!;
+  }
+
+  /** A one-read generator around a step that returns its scalars. */
+  private *readsOf(step: () => tf.Scalar[]): IterationReads {
+    return yield step();
+  }
+
+  /** The D step up to its scalars: [lossD, dReal, dFake] (the caller disposes them). */
+  private dTensors(real: tf.Tensor2D, z: tf.Tensor2D, rng: Rng): tf.Scalar[] {
     const gan = this.gan;
     const o = this.options;
     // One power iteration per D step, as PyTorch's spectral_norm does in training mode.
@@ -234,19 +264,18 @@ export class GanTrainer {
       return l as tf.Scalar;
     }, dVars);
     this.adamD.apply(grads);
-    const out = { lossD: scalar(value), dReal: this.reported(realOut!), dFake: this.reported(fakeOut!) };
-    tf.dispose([value, fake, realOut!, fakeOut!, ...(eps ? [eps] : []), ...Object.values(grads)]);
+    const out = [value, this.reported(realOut!), this.reported(fakeOut!)];
+    tf.dispose([fake, realOut!, fakeOut!, ...(eps ? [eps] : []), ...Object.values(grads)]);
     return out;
   }
 
-  /** One generator step with noise `z` (D in training mode, masks from `rng`); D is not changed. */
-  generatorStep(z: tf.Tensor2D, rng: Rng): number {
+  /** The G step up to its loss: [lossG] (the caller disposes it); updates the EMA (host arrays). */
+  private gTensors(z: tf.Tensor2D, rng: Rng): tf.Scalar[] {
     const gan = this.gan;
     const gVars = [...gan.generatorParams.values()];
     const { value, grads } = tf.variableGrads(() => this.loss.generatorLoss(gan.discriminate(gan.generate(z, { training: true }), { training: true, rng })), gVars);
     this.adamG.apply(grads);
-    const l = scalar(value);
-    tf.dispose([value, ...Object.values(grads)]);
+    tf.dispose(Object.values(grads));
     const d = this.options.ema ?? 0;
     if (this.emaW && d > 0) {
       for (const [name, v] of this.gan.params) {
@@ -258,7 +287,7 @@ export class GanTrainer {
         else for (let i = 0; i < e.length; i++) e[i] = d * e[i]! + (1 - d) * w[i]!;
       }
     }
-    return l;
+    return [value];
   }
 
   /** Noise for `n` samples from the configured distribution. */
@@ -273,6 +302,16 @@ export class GanTrainer {
    * @throws ShapeError when the data do not fit the networks
    */
   trainSlice(data: GanData, opts: SliceOptions = {}): GanEpochStats | null {
+    return drainSync(this.sliceReads(data, opts));
+  }
+
+  /** {@link GanTrainer.trainSlice} reading each iteration's values with `await data()` (same numbers). */
+  trainSliceAsync(data: GanData, opts: SliceOptions = {}): Promise<GanEpochStats | null> {
+    return drainAsync(this.sliceReads(data, opts));
+  }
+
+  /** The slice loop, shared by both read modes: one read per iteration (its D and G scalars together). */
+  private *sliceReads(data: GanData, opts: SliceOptions): ScalarReads<GanEpochStats | null> {
     const o = this.options;
     if (data.dim !== this.gan.dataDim) throw new ShapeError(`GAN training data: examples have ${data.dim} values, the GAN expects ${this.gan.config.dataShape.join('×')} = ${this.gan.dataDim}`);
     if (data.n < 1 || data.x.length !== data.n * data.dim) throw new ShapeError(`GAN training data: ${data.x.length} values is not ${data.n} × ${data.dim}`);
@@ -289,9 +328,7 @@ export class GanTrainer {
     for (let b = first; b < iters; b++) {
       const t0 = performance.now();
       const r = epochRng.split(b);
-      let lossD = 0;
-      let dReal = 0;
-      let dFake = 0;
+      const pending: tf.Scalar[] = [];
       for (let k = 0; k < o.nCritic; k++) {
         const lo = (b * o.nCritic + k) * B;
         // Wraps around when the data hold fewer than one minibatch.
@@ -301,15 +338,23 @@ export class GanTrainer {
         }
         const real = tf.tensor2d(buf, [B, D]);
         const z = this.noise(r, B);
-        const s = this.discriminatorStep(real, z, r);
+        pending.push(...this.dTensors(real, z, r));
         tf.dispose([real, z]);
-        lossD += s.lossD / o.nCritic;
-        dReal += s.dReal / o.nCritic;
-        dFake += s.dFake / o.nCritic;
       }
       const z = this.noise(r, B);
-      const lossG = this.generatorStep(z, r);
+      pending.push(...this.gTensors(z, r));
       z.dispose();
+      const vals = yield pending;
+      let lossD = 0;
+      let dReal = 0;
+      let dFake = 0;
+      // Summed in the order the steps ran, as the per-step reads did.
+      for (let k = 0; k < o.nCritic; k++) {
+        lossD += vals[3 * k]! / o.nCritic;
+        dReal += vals[3 * k + 1]! / o.nCritic;
+        dFake += vals[3 * k + 2]! / o.nCritic;
+      }
+      const lossG = vals[3 * o.nCritic]!;
       const p = this.partial;
       this.partial = [p[0]! + lossD, p[1]! + lossG, p[2]! + dReal, p[3]! + dFake, p[4]! + 1, p[5]! + (performance.now() - t0) / 1000];
       this.batchInEpoch = b + 1;
@@ -326,6 +371,15 @@ export class GanTrainer {
 
   /** Snapshot of optimisers, counters, EMA and generator state (copies). */
   getState(): GanTrainerState {
+    return this.stateWith(this.adamG.moments.read(), this.adamD.moments.read());
+  }
+
+  /** {@link GanTrainer.getState} reading device moments with `await data()`. */
+  async getStateAsync(): Promise<GanTrainerState> {
+    return this.stateWith(await this.adamG.moments.readAsync(), await this.adamD.moments.readAsync());
+  }
+
+  private stateWith(g: MomentArrays, d: MomentArrays): GanTrainerState {
     const copy = (m: ReadonlyMap<string, Float32Array>) => new Map([...m].map(([k, v]) => [k, Float32Array.from(v)]));
     return {
       epoch: this.epochCount,
@@ -334,8 +388,8 @@ export class GanTrainer {
       dSteps: this.adamD.t,
       rng: this.epochStartRng,
       partial: [...this.partial],
-      adamM: new Map([...copy(this.adamG.m), ...copy(this.adamD.m)]),
-      adamV: new Map([...copy(this.adamG.v), ...copy(this.adamD.v)]),
+      adamM: new Map([...g.m, ...d.m]),
+      adamV: new Map([...g.v, ...d.v]),
       ema: this.emaW ? copy(this.emaW) : null,
     };
   }
@@ -345,18 +399,7 @@ export class GanTrainer {
    * @throws ShapeError when a moment or EMA tensor is missing or of the wrong size
    */
   setState(s: GanTrainerState): void {
-    for (const opt of [this.adamG, this.adamD]) {
-      for (const [which, src] of [
-        [opt.m, s.adamM],
-        [opt.v, s.adamV],
-      ] as const) {
-        for (const [name, v] of which) {
-          const w = src.get(name);
-          if (!w || w.length !== v.length) throw new ShapeError(`GAN trainer state: Adam moment '${name}' missing or wrong size`);
-          v.set(w);
-        }
-      }
-    }
+    for (const opt of [this.adamG, this.adamD]) opt.moments.restore(s.adamM, s.adamV, 'GAN trainer state');
     if (this.emaW) {
       if (!s.ema) throw new ShapeError('GAN trainer state: no EMA weights, but the trainer keeps an average (--ema)');
       for (const [name, v] of this.emaW) {

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, type RngState } from '../core/rng.js';
 import { DataFormatError, ShapeError } from '../core/errors.js';
 import { binarizeDynamic, binarizeStatic } from '../data/binarize.js';
-import { adamUpdate } from '../engine/adam.js';
+import { AdamMoments, drainAsync, drainSync, type MomentArrays, type ScalarReads } from '../engine/adam.js';
 import { normalNoise } from './distributions.js';
 import { inputDim, type Vae, type VaeConfig } from './models.js';
 import type { Binarize, TrainConfig } from './presets.js';
@@ -102,10 +102,33 @@ export function prepareData(data: VaeData, mode: Binarize): VaeData {
   return { ...data, x: binarizeStatic(data.x) };
 }
 
-/** A trainer: Adam (Kingma & Ba 2015, PyTorch's update form) on the model's loss. */
+/** Hooks of {@link VaeTrainer.trainEpoch}. */
+export interface EpochHooks {
+  /** After every step, with the batch's terms. */
+  readonly onBatch?: (done: number, total: number, t: LossTerms) => void;
+  /** Checked after every step: true returns early with a resumable mid-epoch state. */
+  readonly shouldStop?: () => boolean;
+  /** Steps to take at most in this call. */
+  readonly maxBatches?: number;
+}
+
+/** Where a trainer keeps its optimiser state. */
+export interface TrainerPlacement {
+  /**
+   * Keep the Adam moments as tf variables and update them with tfjs ops (webgl, webgpu:
+   * no synchronous reads in the step; equal to the host path to float32 rounding).
+   * Default false: host arrays, the CLI's bit-identical path.
+   */
+  readonly device?: boolean;
+}
+
+/**
+ * A trainer: Adam (Kingma & Ba 2015, PyTorch's update form) on the model's loss.
+ * {@link VaeTrainer.trainEpoch} reads the losses with dataSync (the CLI);
+ * {@link VaeTrainer.trainEpochAsync} runs the same loop reading them with `await data()`.
+ */
 export class VaeTrainer {
-  private readonly m = new Map<string, Float32Array>();
-  private readonly v = new Map<string, Float32Array>();
+  private readonly adam: AdamMoments;
   private epochStartRng: RngState;
   private epochCount = 0;
   private batchInEpoch = 0;
@@ -119,17 +142,16 @@ export class VaeTrainer {
    * @param model - the VAE to train (its variables are updated in place)
    * @param cfg - optimiser and loop settings
    * @param rng - the stream for shuffles, ε and dynamic binarisation
+   * @param placement - where the optimiser state lives (default: host arrays)
    */
   constructor(
     readonly model: Vae,
     readonly cfg: TrainConfig,
     rng: Rng,
+    placement: TrainerPlacement = {},
   ) {
     this.epochStartRng = rng.getState();
-    for (const [name, p] of model.params) {
-      this.m.set(name, new Float32Array(p.size));
-      this.v.set(name, new Float32Array(p.size));
-    }
+    this.adam = new AdamMoments(model.params, placement.device ?? false);
   }
 
   /** Completed epochs. */
@@ -142,10 +164,9 @@ export class VaeTrainer {
     return this.stepCount;
   }
 
-  /** Release the optimiser state (kept for symmetry with models; the moments live in JS arrays). */
+  /** Release the optimiser state (device variables on the device path). */
   dispose(): void {
-    this.m.clear();
-    this.v.clear();
+    this.adam.dispose();
   }
 
   /**
@@ -153,6 +174,23 @@ export class VaeTrainer {
    * (`[b, latent]`). Returns the batch's mean loss terms.
    */
   trainStep(x: tf.Tensor2D, eps: tf.Tensor2D): LossTerms {
+    const [loss, rec, kl] = drainSync(this.stepReads(x, eps));
+    return { loss: loss!, rec: rec!, kl: kl! };
+  }
+
+  /** {@link VaeTrainer.trainStep} reading the loss terms with `await data()`. */
+  async trainStepAsync(x: tf.Tensor2D, eps: tf.Tensor2D): Promise<LossTerms> {
+    const [loss, rec, kl] = await drainAsync(this.stepReads(x, eps));
+    return { loss: loss!, rec: rec!, kl: kl! };
+  }
+
+  /** The step as a generator: applies Adam, yields [loss, rec, kl] scalars, returns their values. */
+  private *stepReads(x: tf.Tensor2D, eps: tf.Tensor2D): ScalarReads<number[]> {
+    return yield this.stepTensors(x, eps);
+  }
+
+  /** The step's work up to the loss tensors: gradients and the Adam update; returns [loss, rec, kl] (caller disposes). */
+  private stepTensors(x: tf.Tensor2D, eps: tf.Tensor2D): tf.Scalar[] {
     const beta = this.model.config.beta;
     const vars = [...this.model.params.values()];
     let recT: tf.Scalar | null = null;
@@ -165,14 +203,9 @@ export class VaeTrainer {
     }, vars);
     this.stepCount++;
     const hyper = { lr: this.cfg.lr, beta1: this.cfg.adamBeta1, beta2: this.cfg.adamBeta2, eps: this.cfg.adamEps };
-    for (const [name, p] of this.model.params) adamUpdate(p, grads[p.name]!, this.m.get(name)!, this.v.get(name)!, hyper, this.stepCount);
-    const loss = value.dataSync()[0]!;
-    const rec = (recT as unknown as tf.Scalar).dataSync()[0]!;
-    const kl = (klT as unknown as tf.Scalar).dataSync()[0]!;
-    value.dispose();
-    tf.dispose([recT as unknown as tf.Scalar, klT as unknown as tf.Scalar]);
+    this.adam.apply(this.model.params, grads, hyper, this.stepCount);
     tf.dispose(Object.values(grads));
-    return { loss, rec, kl };
+    return [value, recT as unknown as tf.Scalar, klT as unknown as tf.Scalar];
   }
 
   /**
@@ -181,10 +214,17 @@ export class VaeTrainer {
    * in this call, returns early with a resumable mid-epoch state. Returns the
    * epoch's mean terms, or null when the epoch is not finished.
    */
-  trainEpoch(
-    data: VaeData,
-    hooks: { onBatch?: (done: number, total: number, t: LossTerms) => void; shouldStop?: () => boolean; maxBatches?: number } = {},
-  ): LossTerms | null {
+  trainEpoch(data: VaeData, hooks: EpochHooks = {}): LossTerms | null {
+    return drainSync(this.epochReads(data, hooks));
+  }
+
+  /** {@link VaeTrainer.trainEpoch} reading each step's losses with `await data()` (same numbers). */
+  trainEpochAsync(data: VaeData, hooks: EpochHooks = {}): Promise<LossTerms | null> {
+    return drainAsync(this.epochReads(data, hooks));
+  }
+
+  /** The epoch loop, shared by both read modes (see {@link ScalarReads}). */
+  private *epochReads(data: VaeData, hooks: EpochHooks): ScalarReads<LossTerms | null> {
     const { batchSize, binarize } = this.cfg;
     const D = data.dim;
     const k = this.model.config.latent;
@@ -210,7 +250,8 @@ export class VaeTrainer {
       const xb = binarize === 'dynamic' ? binarizeDynamic(buf, batchRng) : buf;
       const xT = tf.tensor2d(xb, [size, D]);
       const eps = normalNoise(batchRng, size, k);
-      const t = this.trainStep(xT, eps);
+      const [loss, rec, kl] = (yield this.stepTensors(xT, eps)) as [number, number, number];
+      const t: LossTerms = { loss, rec, kl };
       xT.dispose();
       eps.dispose();
       this.partial = [this.partial[0] + t.rec * size, this.partial[1] + t.kl * size, this.partial[2] + size];
@@ -253,9 +294,17 @@ export class VaeTrainer {
     return { improved, stop: p > 0 && this.badEpochs >= p };
   }
 
-  /** Snapshot of the optimiser, counters and generator (copies). */
+  /** Snapshot of the optimiser, counters and generator (copies); on the device path the moments are read synchronously. */
   getState(): TrainerState {
-    const copy = (m: Map<string, Float32Array>) => new Map([...m].map(([k, v]) => [k, Float32Array.from(v)]));
+    return this.stateWith(this.adam.read());
+  }
+
+  /** {@link VaeTrainer.getState} reading device moments with `await data()` (the lab's exports). */
+  async getStateAsync(): Promise<TrainerState> {
+    return this.stateWith(await this.adam.readAsync());
+  }
+
+  private stateWith(moments: MomentArrays): TrainerState {
     return {
       epoch: this.epochCount,
       batchInEpoch: this.batchInEpoch,
@@ -264,23 +313,14 @@ export class VaeTrainer {
       partial: [...this.partial],
       bestVal: this.bestVal,
       badEpochs: this.badEpochs,
-      adamM: copy(this.m),
-      adamV: copy(this.v),
+      adamM: moments.m,
+      adamV: moments.v,
     };
   }
 
   /** Restore a snapshot from {@link VaeTrainer.getState} (model weights are restored separately). */
   setState(s: TrainerState): void {
-    for (const [which, src] of [
-      [this.m, s.adamM],
-      [this.v, s.adamV],
-    ] as const) {
-      for (const [name, v] of which) {
-        const w = src.get(name);
-        if (!w || w.length !== v.length) throw new ShapeError(`trainer state: Adam moment '${name}' missing or wrong size`);
-        v.set(w);
-      }
-    }
+    this.adam.restore(s.adamM, s.adamV, 'trainer state');
     this.epochCount = s.epoch;
     this.batchInEpoch = s.batchInEpoch;
     this.stepCount = s.step;

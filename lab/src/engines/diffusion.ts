@@ -6,6 +6,11 @@
  * `sampleEvery` steps the EMA weights draw a DDPM sample (keeping its whole reverse
  * trajectory x_T … x_0 for the timestep slider) and a DDIM sample from the same x_T,
  * and both are scored against a fresh sample of the true distribution.
+ *
+ * Training steps read their loss with `await data()` (the CLI's numbers exactly); on
+ * webgl/webgpu the Adam moments and the EMA live on the device, so a training step never
+ * stalls the GPU pipeline with a synchronous read. (The samplers of src/diffusion still
+ * read each reverse step synchronously; they run every `sampleEvery` steps.)
  */
 import { Rng } from '../../../src/core/rng.js';
 import { loadToy, sampleToy, toyModes, TOY_NAMES, type ToyName } from '../../../src/data/toys.js';
@@ -62,7 +67,9 @@ class DiffusionEngine implements Engine {
     reference: Float32Array,
     settings: Settings,
   ) {
-    this.trainer = new DiffusionTrainer(net, recipe.train, new Rng(recipe.seed).split(STREAM.trainer));
+    // Adam and the EMA on the device where a synchronous read stalls the GPU; host arrays (the CLI's exact numbers) elsewhere.
+    const device = backend === 'webgl' || backend === 'webgpu';
+    this.trainer = new DiffusionTrainer(net, recipe.train, new Rng(recipe.seed).split(STREAM.trainer), { device });
     this.diffusion = this.trainer.diffusion;
     const T = this.diffusion.T;
     this.ddimSteps = Math.min(T, num(settings, 'ddimSteps', 20, 1, 10000));
@@ -85,7 +92,6 @@ class DiffusionEngine implements Engine {
     }
     const pad = 0.05 * (hi - lo);
     this.bounds = { xMin: lo - pad, xMax: hi + pad, yMin: lo - pad, yMax: hi + pad };
-    this.sample();
   }
 
   get steps(): number {
@@ -100,24 +106,24 @@ class DiffusionEngine implements Engine {
     if (s.sampleEvery !== undefined) this.sampleEvery = num(s, 'sampleEvery', 500, 1, 1e7);
   }
 
-  step(): void {
+  async step(): Promise<void> {
     const t0 = performance.now();
-    this.trainer.trainEpoch(this.data, { maxBatches: 1, onBatch: (_done, _total, loss) => (this.lastLoss = loss) });
+    await this.trainer.trainEpochAsync(this.data, { maxBatches: 1, onBatch: (_done, _total, loss) => (this.lastLoss = loss) });
     this.ms.train = 0.9 * this.ms.train + 0.1 * (performance.now() - t0);
     if (!Number.isFinite(this.lastLoss)) throw new Error(`diffusion: the loss became non-finite at step ${this.steps}; lower the learning rate and reset`);
     this.history.push([this.steps, this.lastLoss]);
-    if (this.steps % this.sampleEvery === 0) this.sample();
+    if (this.steps % this.sampleEvery === 0) await this.sample();
   }
 
   /** The EMA network (the one the CLI samples with), for one sampling pass; the caller disposes it. */
-  private emaNet(): DiffusionNetwork {
-    return networkFromWeights(this.recipe.network, this.trainer.emaWeights());
+  private async emaNet(): Promise<DiffusionNetwork> {
+    return networkFromWeights(this.recipe.network, await this.trainer.emaWeightsAsync());
   }
 
   /** A DDPM sample with its trajectory and a DDIM sample from the same x_T, both scored. */
-  private sample(): void {
+  async sample(): Promise<void> {
     const T = this.diffusion.T;
-    const net = this.emaNet();
+    const net = await this.emaNet();
     try {
       const den = net.denoiser();
       const traj: Float32Array[] = new Array<Float32Array>(T + 1);
@@ -137,8 +143,8 @@ class DiffusionEngine implements Engine {
     this.ddimScores.push(this.scorer.score(this.steps, this.ddim, SAMPLES));
   }
 
-  private redoDdim(): void {
-    const net = this.emaNet();
+  private async redoDdim(): Promise<void> {
+    const net = await this.emaNet();
     try {
       const t0 = performance.now();
       this.ddim = this.diffusion.ddimSample(net.denoiser(), [SAMPLES, 2], new Rng(0), { xT: this.xT, steps: this.ddimSteps });
@@ -149,8 +155,8 @@ class DiffusionEngine implements Engine {
     this.ddimStale = false;
   }
 
-  snapshot(): { data: Record<string, unknown>; transfer: Transferable[] } {
-    if (this.ddimStale) this.redoDdim();
+  async snapshot(): Promise<{ data: Record<string, unknown>; transfer: Transferable[] }> {
+    if (this.ddimStale) await this.redoDdim();
     const T = this.diffusion.T;
     const t = Math.min(T, this.tShow);
     const m = this.x0Shown.length / 2;
@@ -204,13 +210,14 @@ class DiffusionEngine implements Engine {
       return { value: t };
     }
     if (name === 'sample') {
-      this.sample();
+      await this.sample();
       return { value: this.steps };
     }
     throw new Error(`diffusion: unknown action '${name}'`);
   }
 
   dispose(): void {
+    this.trainer.dispose();
     this.net.dispose();
   }
 }
@@ -230,7 +237,9 @@ export const create: EngineFactory = async (settings) => {
   const ref = sampleToy(recipe.data as ToyName, SAMPLES, new Rng(recipe.seed + 7919).split(STREAM.data)).samples.data;
   const net = createNetwork(recipe.network, new Rng(recipe.seed).split(STREAM.init));
   try {
-    return new DiffusionEngine(backend, recipe, net, data, ref, settings);
+    const engine = new DiffusionEngine(backend, recipe, net, data, ref, settings);
+    await engine.sample();
+    return engine;
   } catch (e) {
     net.dispose();
     throw e;

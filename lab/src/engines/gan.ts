@@ -7,6 +7,10 @@
  * epoch-start state, iteration b drawing from its split b), and the data, initial weights
  * and trainer stream come from the seed as `genphys gan train` takes them, so with
  * k_G = 1 a round is one iteration of the CLI's run on the same numbers.
+ *
+ * The steps read their losses with `await data()` (the CLI's numbers exactly) and the
+ * views read with `await data()` too; on webgl/webgpu the Adam moments live on the device,
+ * so training never stalls the GPU pipeline with a synchronous read.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, type RngState } from '../../../src/core/rng.js';
@@ -60,10 +64,10 @@ function viewBounds(x: Float32Array, n: number): Bounds {
   return { xMin: cx - h, xMax: cx + h, yMin: cy - h, yMax: cy + h };
 }
 
-/** Run `f` on a tensor built from `x` and read its result back (inference only). */
-function forward(x: Float32Array, shape: [number, number], f: (t: tf.Tensor2D) => tf.Tensor): Float32Array {
+/** Run `f` on a tensor built from `x` and read its result back with `await data()` (inference only). */
+async function forward(x: Float32Array, shape: [number, number], f: (t: tf.Tensor2D) => tf.Tensor): Promise<Float32Array> {
   const y = tf.tidy(() => f(tf.tensor2d(x, shape)));
-  const out = Float32Array.from(y.dataSync() as Float32Array);
+  const out = Float32Array.from((await y.data()) as Float32Array);
   y.dispose();
   return out;
 }
@@ -84,7 +88,6 @@ class GanEngine implements Engine {
   private readonly scores: ToyScore[] = [];
   private readonly scorer: ToyScorer;
   private readonly evalRng: Rng;
-  private readonly fixedZ: Float32Array;
   private readonly gridZ: Float32Array;
   private readonly heatX: Float32Array;
   private readonly bounds: Bounds | null;
@@ -98,16 +101,19 @@ class GanEngine implements Engine {
     reference: Float32Array,
     refN: number,
     settings: Settings,
+    /** The fixed noise of the shown samples (the CLI's stream 5). */
+    private readonly fixedZ: Float32Array,
   ) {
     const preset = resolveGanPreset(recipe.preset, recipe.overrides);
     const rng = new Rng(recipe.seed);
-    this.trainer = new GanTrainer(gan, { ...preset.train, ema: 0 }, rng.split(STREAM.trainer));
+    // Adam on the device where a synchronous read stalls the GPU; host arrays (the CLI's exact numbers) elsewhere.
+    const device = backend === 'webgl' || backend === 'webgpu';
+    this.trainer = new GanTrainer(gan, { ...preset.train, ema: 0, device }, rng.split(STREAM.trainer));
     this.epochStart = rng.split(STREAM.trainer).getState();
     this.batchSize = preset.train.batchSize;
     this.iters = iterationsPerEpoch(data.n, this.batchSize, recipe.kD);
     this.kG = recipe.kG;
     this.evalEvery = num(settings, 'evalEvery', 50, 1, 1e6);
-    this.fixedZ = noise(gan, new Rng(recipe.seed).split(STREAM.fixedNoise), recipe.kind === 'toy' ? SHOWN : GRID_IMAGES);
     this.evalRng = new Rng(recipe.seed).split(0xe7a1);
     const d = data.dim;
     const modes = recipe.kind === 'toy' ? toyModes(recipe.data as ToyName) : undefined;
@@ -138,7 +144,6 @@ class GanEngine implements Engine {
       this.gridZ = new Float32Array(0);
       this.heatX = new Float32Array(0);
     }
-    this.evaluate();
   }
 
   /** D steps and G steps taken. */
@@ -152,7 +157,7 @@ class GanEngine implements Engine {
   }
 
   /** One round: k_D discriminator steps, each on its own real minibatch, then k_G generator steps. */
-  step(): void {
+  async step(): Promise<void> {
     const { n, dim: D, x } = this.data;
     const B = this.batchSize;
     const kD = this.recipe.kD;
@@ -172,7 +177,7 @@ class GanEngine implements Engine {
       }
       const real = tf.tensor2d(buf, [B, D]);
       const z = this.gan.sampleNoise(r, B);
-      const s = this.trainer.discriminatorStep(real, z, r);
+      const s = await this.trainer.discriminatorStepAsync(real, z, r);
       tf.dispose([real, z]);
       lossD += s.lossD / kD;
       dReal += s.dReal / kD;
@@ -181,7 +186,7 @@ class GanEngine implements Engine {
     let lossG = 0;
     for (let k = 0; k < this.kG; k++) {
       const z = this.gan.sampleNoise(r, B);
-      lossG += this.trainer.generatorStep(z, r) / this.kG;
+      lossG += (await this.trainer.generatorStepAsync(z, r)) / this.kG;
       z.dispose();
     }
     this.iteration++;
@@ -197,18 +202,18 @@ class GanEngine implements Engine {
     this.last = { lossD, lossG, dReal, dFake };
     this.history.push([this.steps, lossD, lossG, dReal, dFake]);
     if (!Number.isFinite(lossD) || !Number.isFinite(lossG)) throw new Error(`gan: the losses became non-finite at round ${this.steps} (D ${lossD}, G ${lossG}); lower the learning rates and reset`);
-    if (this.steps % this.evalEvery === 0) this.evaluate();
+    if (this.steps % this.evalEvery === 0) await this.evaluate();
   }
 
   /** Score fresh generated samples against the reference (the metric curve). */
-  private evaluate(): void {
+  async evaluate(): Promise<void> {
     const m = this.recipe.kind === 'toy' ? EVAL_TOY : EVAL_IMAGES;
-    const z = noise(this.gan, this.evalRng, m);
-    const x = forward(z, [m, this.gan.config.noiseDim], (t) => this.gan.generate(t));
+    const z = await noise(this.gan, this.evalRng, m);
+    const x = await forward(z, [m, this.gan.config.noiseDim], (t) => this.gan.generate(t));
     this.scores.push(this.scorer.score(this.steps, x, m));
   }
 
-  snapshot(): { data: Record<string, unknown>; transfer: Transferable[] } {
+  async snapshot(): Promise<{ data: Record<string, unknown>; transfer: Transferable[] }> {
     const r = this.recipe;
     const [t, lossD, lossG, dReal, dFake] = this.history.columns() as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
     const sc = scoreColumns(this.scores);
@@ -235,13 +240,13 @@ class GanEngine implements Engine {
       nModes: this.scorer.modes ? this.scorer.modes.centres.length / 2 : 0,
     };
     if (r.kind === 'image') {
-      const images = forward(this.fixedZ, [GRID_IMAGES, nz], (z) => this.gan.generate(z));
+      const images = await forward(this.fixedZ, [GRID_IMAGES, nz], (z) => this.gan.generate(z));
       transfer.push(images.buffer);
       return { data: { ...base, images, nImages: GRID_IMAGES, rows: 28, cols: 28 }, transfer };
     }
-    const gen = forward(this.fixedZ, [SHOWN, nz], (z) => this.gan.generate(z));
-    const grid = nz === 2 ? forward(this.gridZ, [this.gridZ.length / 2, 2], (z) => this.gan.generate(z)) : new Float32Array(0);
-    const logits = forward(this.heatX, [HEAT * HEAT, 2], (x) => this.gan.discriminate(x));
+    const gen = await forward(this.fixedZ, [SHOWN, nz], (z) => this.gan.generate(z));
+    const grid = nz === 2 ? await forward(this.gridZ, [this.gridZ.length / 2, 2], (z) => this.gan.generate(z)) : new Float32Array(0);
+    const logits = await forward(this.heatX, [HEAT * HEAT, 2], (x) => this.gan.discriminate(x));
     // Probabilities for the cross-entropy losses, the raw output (LSGAN target 1/0, WGAN critic) otherwise.
     const prob = r.overrides.train?.loss === 'ns' || r.overrides.train?.loss === 'minimax';
     const heat = prob ? logits.map((l) => 1 / (1 + Math.exp(-l))) : logits;
@@ -255,13 +260,15 @@ class GanEngine implements Engine {
   }
 
   dispose(): void {
+    this.trainer.dispose();
     this.gan.dispose();
   }
 }
 
-function noise(gan: Gan, rng: Rng, n: number): Float32Array {
+/** `n` noise vectors from `rng` as the trainer draws them, read with `await data()`. */
+async function noise(gan: Gan, rng: Rng, n: number): Promise<Float32Array> {
   const z = gan.sampleNoise(rng, n);
-  const a = Float32Array.from(z.dataSync() as Float32Array);
+  const a = Float32Array.from((await z.data()) as Float32Array);
   z.dispose();
   return a;
 }
@@ -310,5 +317,8 @@ export const create: EngineFactory = async (settings) => {
     }
   }
   const gan = Gan.create(preset.model, new Rng(recipe.seed).split(STREAM.init));
-  return new GanEngine(backend, recipe, gan, data, ref, refN, settings);
+  const fixedZ = await noise(gan, new Rng(recipe.seed).split(STREAM.fixedNoise), recipe.kind === 'toy' ? SHOWN : GRID_IMAGES);
+  const engine = new GanEngine(backend, recipe, gan, data, ref, refN, settings, fixedZ);
+  await engine.evaluate();
+  return engine;
 };

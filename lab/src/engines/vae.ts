@@ -5,6 +5,10 @@
  * ELBO terms per example (train per step, held-out with standard errors at step 0 and
  * after every epoch), the encoder means of the held-out set, a decoded grid over the
  * latent plane, and exports a checkpoint `genphys vae sample DIR` opens.
+ *
+ * Steps read their losses with `await data()` (the trainer's async loop, the CLI's numbers
+ * exactly); on webgl/webgpu the Adam moments also live on the device, so a step never
+ * stalls the GPU pipeline with a synchronous read.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../../src/core/rng.js';
@@ -198,7 +202,7 @@ class VaeEngine implements Engine {
     }
     for (let i = 0; i < this.stepsPerFrame && !this.done; i++) {
       const t0 = performance.now();
-      const epochDone = this.trainer.trainEpoch(this.trainData, {
+      const epochDone = await this.trainer.trainEpochAsync(this.trainData, {
         maxBatches: 1,
         onBatch: (_done, _total, t) => {
           this.trainSteps.push(this.trainer.step);
@@ -327,7 +331,7 @@ class VaeEngine implements Engine {
     const [ds, split] = this.data.name.includes('/') ? (this.data.name.split('/', 2) as [string, string]) : [this.data.name, 'all'];
     // The fingerprint the CLI's dataFingerprint records: SHA-256 of the float32 training values.
     const fp = { name: ds, split, n: this.data.train.n, sha256: sha256Hex(new Uint8Array(x.buffer, x.byteOffset, x.byteLength)) };
-    const input = vaeCheckpointInput(weights, this.model.config, { preset: this.resolved.preset, model: this.model.config, train: this.resolved.train, seed: this.seed, data: fp }, this.trainer.getState());
+    const input = vaeCheckpointInput(weights, this.model.config, { preset: this.resolved.preset, model: this.model.config, train: this.resolved.train, seed: this.seed, data: fp }, await this.trainer.getStateAsync());
     const enc = encodeCheckpoint(input);
     return [
       { name: enc.jsonName, bytes: enc.jsonText, type: 'application/json' },
@@ -389,6 +393,8 @@ class VaeEngine implements Engine {
 export const create: EngineFactory = async (settings, files) => {
   const backend = await initTfBackend(choice(settings, 'backend', LAB_BACKENDS, 'auto'));
   const seed = num(settings, 'seed', 1, 0, 2 ** 53);
+  // Adam on the device where a synchronous read stalls the GPU; host arrays (the CLI's exact numbers) elsewhere.
+  const device = backend === 'webgl' || backend === 'webgpu';
   const which = choice(settings, 'data', VAE_DATA, 'fashion-mnist');
   let data: LabVaeDataset;
   if (which === 'ising') {
@@ -412,14 +418,14 @@ export const create: EngineFactory = async (settings, files) => {
     }
     resolved = { preset: ck.meta.preset ?? 'custom', model: ck.meta.model, train: { ...ck.meta.train, epochs: Math.max(ck.meta.train.epochs, resolved.train.epochs) }, note: resolved.note };
     model = Vae.fromWeights(ck.meta.model, ck.weights);
-    trainer = new VaeTrainer(model, resolved.train, new Rng(ck.meta.seed).split(2));
+    trainer = new VaeTrainer(model, resolved.train, new Rng(ck.meta.seed).split(2), { device });
     if (ck.trainer) trainer.setState(ck.trainer);
     imported = `${ck.name}: ${ck.meta.preset ?? 'custom'}, trained on ${ck.meta.data ? `${ck.meta.data.name}/${ck.meta.data.split} (n = ${ck.meta.data.n})` : 'unknown data'}, step ${ck.trainer?.step ?? 0}`;
   } else {
     // The streams `genphys vae train` uses: weights from split(1), the trainer from split(2).
     const rng = new Rng(seed);
     model = Vae.create(resolved.model, rng.split(1));
-    trainer = new VaeTrainer(model, resolved.train, rng.split(2));
+    trainer = new VaeTrainer(model, resolved.train, rng.split(2), { device });
   }
   validateData(data.train, model.config, data.name);
   const engine = new VaeEngine(backend, model, resolved, data, seed, settings, trainer, imported);
