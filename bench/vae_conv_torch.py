@@ -7,19 +7,24 @@ ConvTranspose2d 64, 32 (stride 2) -> ConvTranspose2d 1), Bernoulli decoder on
 grey-level pixels (BCE summed over pixels + KL, per example), Adam lr 1e-3,
 batch 128, 30 epochs by default.  Data: Fashion-MNIST IDX files, pixels / 255.
 Prints one line per epoch: train and test loss in nats per example (test loss with
-a sampled z) and the seconds the epoch's training steps took.
+a sampled z), the seconds the epoch's training steps took (`seconds`) and the whole
+epoch took (`seconds_e2e`: with the test pass and the checkpoints, as in
+vae_mlp_torch.py).
 
-    /usr/bin/python3 bench/vae_conv_torch.py [--data DIR] [--epochs 30] [--threads 2] [--json]
+    /usr/bin/python3 bench/vae_conv_torch.py [--data DIR] [--epochs 30] [--threads 2] [--limit N] [--json]
 """
 import argparse
 import json
+import sys
 import time
+
+sys.dont_write_bytecode = True  # importing vae_mlp_torch must not leave bench/__pycache__ in the tree
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from vae_mlp_torch import load  # same IDX reader
+from vae_mlp_torch import Checkpointer, load  # same IDX reader and checkpoints
 
 
 class ConvVae(nn.Module):
@@ -52,11 +57,13 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=None, help="use only the first n training images (the test split stays whole)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    xtr, xte = load(a.data, "train").view(-1, 1, 28, 28), load(a.data, "t10k").view(-1, 1, 28, 28)
+    xtr, xte = load(a.data, "train", a.limit).view(-1, 1, 28, 28), load(a.data, "t10k").view(-1, 1, 28, 28)
+    ck = Checkpointer()
     model = ConvVae()
     print(json.dumps(dict(params=sum(p.numel() for p in model.parameters()))) if a.json else
           f"parameters: {sum(p.numel() for p in model.parameters())}", flush=True)
@@ -81,14 +88,17 @@ def main():
                 te_rec += rec.item()
                 te_kl += kl.item()
         n, m = len(xtr), len(xte)
+        ck.epoch(model, opt, epoch, (te_rec + te_kl) / m)
+        secs_e2e = time.perf_counter() - t0
         row = dict(impl="torch", model="keras-conv", epoch=epoch, train_loss=(tr_rec + tr_kl) / n, train_rec=tr_rec / n, train_kl=tr_kl / n,
-                   test_loss=(te_rec + te_kl) / m, test_rec=te_rec / m, test_kl=te_kl / m, seconds=secs, threads=a.threads,
-                   torch=torch.__version__)
+                   test_loss=(te_rec + te_kl) / m, test_rec=te_rec / m, test_kl=te_kl / m, seconds=secs, seconds_e2e=secs_e2e,
+                   threads=a.threads, torch=torch.__version__)
         if a.json:
             print(json.dumps(row), flush=True)
         else:
             print(f"epoch {epoch:2d}: train {row['train_loss']:.3f}  test {row['test_loss']:.3f} "
-                  f"(rec {row['test_rec']:.3f}, KL {row['test_kl']:.3f})  {secs:.2f} s", flush=True)
+                  f"(rec {row['test_rec']:.3f}, KL {row['test_kl']:.3f})  {secs:.2f} s ({secs_e2e:.2f} s with test pass and checkpoint)", flush=True)
+    ck.close()
 
 
 if __name__ == "__main__":

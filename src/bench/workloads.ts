@@ -31,6 +31,34 @@ export const WORKLOADS = ['rbm-cd1-784x500-b128', 'vae-mlp-784-400-20-b128', 'va
 /** One of {@link WORKLOADS}. */
 export type WorkloadName = (typeof WORKLOADS)[number];
 
+/**
+ * End-to-end workloads: one timed step is one whole epoch of a real `genphys … train`
+ * run on Fashion-MNIST, through the library's run layer (data in memory, per-epoch
+ * metrics, checkpoints into a temporary run directory), as the CLI runs it:
+ *
+ * - `rbm-pcd1-epoch-fashion`: `rbm train --data fashion-mnist --binarize static --hidden 500
+ *   --method pcd --k 1 --batch 128 --lr 0.01` with the command's defaults otherwise
+ *   (checkpoint, grids and metrics every epoch); peer bench/rbm_pcd_epoch_torch.py.
+ * - `vae-mlp-epoch-fashion`: `vae train --preset torch-mlp --data fashion-mnist` (the test
+ *   pass and checkpoint every epoch); peer bench/vae_mlp_torch.py.
+ * - `vae-conv-epoch-fashion`: the same with `--preset keras-conv`; peer bench/vae_conv_torch.py.
+ */
+export const E2E_WORKLOADS = ['rbm-pcd1-epoch-fashion', 'vae-mlp-epoch-fashion', 'vae-conv-epoch-fashion'] as const;
+
+/** One of {@link E2E_WORKLOADS}. */
+export type E2eWorkloadName = (typeof E2E_WORKLOADS)[number];
+
+/** Every workload `genphys bench` knows: the peer's microbenchmarks, then the end-to-end epochs. */
+export const BENCH_WORKLOADS = [...WORKLOADS, ...E2E_WORKLOADS] as const;
+
+/** One of {@link BENCH_WORKLOADS}. */
+export type BenchWorkloadName = (typeof BENCH_WORKLOADS)[number];
+
+/** Whether `w` is an end-to-end (epoch) workload. */
+export function isE2e(w: BenchWorkloadName): w is E2eWorkloadName {
+  return (E2E_WORKLOADS as readonly string[]).includes(w);
+}
+
 /** A prepared workload: `step()` runs one complete, finished step. */
 export interface PreparedWorkload {
   /** Run one step; returns when its results are computed (a scalar read back where the peer does). */
