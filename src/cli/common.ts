@@ -70,9 +70,14 @@ export function choiceArg<T extends string>(choices: readonly T[]): (v: string) 
 }
 
 /** A progress reporter: a bar on a TTY, silent otherwise. */
+/** The global options that take a value: the words after them are not the command. */
+export const GLOBAL_VALUE_OPTIONS: ReadonlySet<string> = new Set(['--seed', '--backend', '--out']);
+
 export interface Progress {
   /** Advance by `n` (default 1) and optionally update the trailing status text. */
   tick(n?: number, status?: string): void;
+  /** Advance to `done` units in all (for callbacks that report a running total). */
+  to(done: number): void;
   /** Finish and remove the bar. */
   stop(): void;
 }
@@ -82,7 +87,7 @@ export interface Progress {
  * TTY and not `quiet` (so logs and pipes stay clean).
  */
 export function progress(total: number, label: string, quiet: boolean): Progress {
-  if (quiet || !process.stderr.isTTY) return { tick() {}, stop() {} };
+  if (quiet || !process.stderr.isTTY) return { tick() {}, to() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
       format: `${label} [{bar}] {percentage}% | {value}/{total} | eta {eta_formatted} {status}`,
@@ -98,6 +103,10 @@ export function progress(total: number, label: string, quiet: boolean): Progress
     tick(n = 1, status = '') {
       value += n;
       bar.update(value, { status });
+    },
+    to(done) {
+      value = done;
+      bar.update(value);
     },
     stop() {
       bar.stop();

@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
+import { GLOBAL_VALUE_OPTIONS } from './common.js';
 
 /** The words of a command (`rbm train`) from a config file. */
 function commandWords(v: unknown, file: string): string[] {
@@ -105,11 +106,10 @@ export async function expandConfig(argv: readonly string[]): Promise<string[]> {
   // The global options before the command (the only flags that may precede it), then its words.
   const typed: string[] = [];
   let k = 0;
-  const globalsWithValue = new Set(['--seed', '--backend', '--out']);
   const before: string[] = [];
   while (k < rest.length) {
     const a = rest[k]!;
-    if (globalsWithValue.has(a)) {
+    if (GLOBAL_VALUE_OPTIONS.has(a)) {
       before.push(a, rest[k + 1] ?? '');
       k += 2;
     } else if (a === '--quiet') {

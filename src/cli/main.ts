@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { GenphysError, UsageError } from '../core/errors.js';
 import { selectKernels } from '../engine/index.js';
 import { VERSION } from '../version.js';
-import { intArg } from './common.js';
+import { GLOBAL_VALUE_OPTIONS, intArg } from './common.js';
 import { expandConfig } from './config-file.js';
 /** A command, loaded only when it runs (start-up stays fast: tfjs and vega load on demand). */
 interface CommandEntry {
@@ -35,14 +35,12 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'worker', summary: 'take sweep jobs from a Redis queue and run them as child processes into --out (the shared sweep directory)', load: () => import('./worker.js') },
 ];
 
-/** Global options that take a value (so the command name is found after them). */
-const VALUE_OPTIONS = new Set(['--seed', '--backend', '--out']);
 
 /** The command an argv runs (its first word that is not a global option), or null. */
 function commandOf(argv: readonly string[]): string | null {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (VALUE_OPTIONS.has(a)) i++;
+    if (GLOBAL_VALUE_OPTIONS.has(a)) i++;
     else if (!a.startsWith('-')) return a;
   }
   return null;

@@ -277,12 +277,7 @@ async function evaluate(target: string, flags: EvalFlags, cmd: Command): Promise
     const base = useModelBase ? modelRateBias(model, rng) : model.baseRateBias(trainX);
     result.aisBase = useModelBase ? 'model marginals (exact samples)' : 'data marginals';
     const bar = progress(flags.betas, 'AIS', g.quiet);
-    let last = 0;
-    const onProgress = (d: number) => {
-      bar.tick(d - last);
-      last = d;
-    };
-    const fwd = ais(model, rng, { betas: flags.betas, runs: flags.runs, baseBias: base, onProgress });
+    const fwd = ais(model, rng, { betas: flags.betas, runs: flags.runs, baseBias: base, onProgress: (d) => bar.to(d) });
     bar.stop();
     Object.assign(result, { aisLogZ: fwd.logZ, aisStdErr: fwd.stdErr, aisEss: fwd.ess, aisTestLL: logLikelihood(model, testX, fwd.logZ) });
     // A few runs carrying all the weight: the estimate and its standard error both mislead.
@@ -294,15 +289,7 @@ async function evaluate(target: string, flags: EvalFlags, cmd: Command): Promise
     if (flags.reverse) {
       const start = enumerableLayer(model, 24) ? exactSamples(model, flags.runs, rng) : testX.subarray(0, Math.min(flags.runs, testX.length / model.nVisible) * model.nVisible);
       const rbar = progress(flags.betas, 'reverse AIS', g.quiet);
-      last = 0;
-      const rev = reverseAis(model, start, rng, {
-        betas: flags.betas,
-        baseBias: base,
-        onProgress: (d) => {
-          rbar.tick(d - last);
-          last = d;
-        },
-      });
+      const rev = reverseAis(model, start, rng, { betas: flags.betas, baseBias: base, onProgress: (d) => rbar.to(d) });
       rbar.stop();
       Object.assign(result, { reverseAisLogZ: rev.logZ, reverseAisStdErr: rev.stdErr, reverseAisTestLL: logLikelihood(model, testX, rev.logZ), reverseStart: enumerableLayer(model, 24) ? 'exact samples' : 'test data' });
     }

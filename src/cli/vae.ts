@@ -13,16 +13,15 @@ import { initBackend } from '../engine/backend.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { loadIsingDataset, parseTemperatures } from '../physics/dataset.js';
 import { simulateTemperatures } from '../physics/simulate.js';
-import { labelledGridSvg } from '../viz/grid-svg.js';
 import { scatterPlotSvg, writeSvg } from '../viz/plot.js';
-import { imageGridPng, writeImageGrid } from '../viz/png.js';
+import { writeImageGrid, writeLabelledImageGrid } from '../viz/png.js';
 import { loadVaeCheckpoint } from '../vae/checkpoint.js';
 import { loadVaeImages, type VaeDataset } from '../vae/data.js';
 import type { DecoderKind } from '../vae/distributions.js';
 import { importanceWeightedBound } from '../vae/evaluate.js';
 import { isingVaeData, latentMagnetisationCorrelation, type IsingVaeData } from '../vae/ising.js';
 import { ACTIVATIONS, Vae, validateConfig, type Activation, type VaeConfig } from '../vae/models.js';
-import { interpolation, latentGrid, latentGridSvg, latentMeans, priorSamples, reconstructions } from '../vae/plots.js';
+import { interpolation, latentGrid, latentGridLabels, latentMeans, priorSamples, reconstructions } from '../vae/plots.js';
 import { PRESET_NAMES, getPreset, type Binarize, type TrainConfig } from '../vae/presets.js';
 import { RUN_FILES, checkVaeRun, trainRun } from '../vae/run.js';
 import { recordEvaluation } from '../run/run-dir.js';
@@ -309,7 +308,6 @@ export function register(program: Command): void {
         // batch is timed and the whole run extrapolated, so a 12-hour command says so at once.
         const bar = progress(data.n, `IWAE-${o.iwae}`, g.quiet);
         const stop = catchInterrupts(() => process.stderr.write('genphys: stopping after this batch; the result covers the examples done\n'));
-        let last = 0;
         const t0 = performance.now();
         let estimated = false;
         let r;
@@ -317,8 +315,7 @@ export function register(program: Command): void {
           r = importanceWeightedBound(model, data, o.iwae, new Rng(g.seed).split(0x1a7e), {
             signal: stop.signal,
             onProgress: (d) => {
-              bar.tick(d - last);
-              last = d;
+              bar.to(d);
               if (!estimated && d < data.n) {
                 estimated = true;
                 const total = ((performance.now() - t0) / 1000) * (data.n / d);
@@ -380,11 +377,8 @@ export function register(program: Command): void {
           checkAllocation(n * n * h * w * model.config.inputShape[2], 4 * 3, `--n ${n} (a ${n}×${n} grid of ${h}×${w} images)`);
           const { images, axis } = latentGrid(model, n, o.spacing === 'uniform' ? { kind: 'uniform', scale: o.scale } : { kind: 'quantiles' });
           file = named('latent-grid', '.png');
-          writeImageGrid(file, images, n * n, h, w, { cols: n });
-          // The same grid with its axes in z values.
-          const pad = 2;
-          const svg = latentGridSvg(imageGridPng(images, n * n, h, w, { cols: n, pad }), axis, h + pad, pad, `decoder means over the latent plane (${o.spacing === 'uniform' ? `uniform in ±${o.scale}` : "the prior's quantiles"})`);
-          writeSvg(named('latent-grid', '.svg'), svg);
+          // The same grid with its axes in z values, in latent-grid.svg.
+          writeLabelledImageGrid(file, named('latent-grid', '.svg'), images, n * n, h, w, { cols: n }, latentGridLabels(axis, `decoder means over the latent plane (${o.spacing === 'uniform' ? `uniform in ±${o.scale}` : "the prior's quantiles"})`));
           log(`latent grid: z₁, z₂ from ${axis[0]!.toFixed(3)} to ${axis.at(-1)!.toFixed(3)} (${o.spacing === 'uniform' ? `uniform, --scale ${o.scale}` : "the prior's quantiles"}); latent-grid.svg has the axes`);
         } else if (what === 'samples') {
           const n = o.n ?? 64;
@@ -396,30 +390,17 @@ export function register(program: Command): void {
           if (what === 'recon') {
             const n = Math.min(o.n ?? 16, data.n);
             file = named('recon', '.png');
-            const rec = reconstructions(model, data, n);
-            writeImageGrid(file, rec, 2 * n, h, w, { cols: n });
-            const pad = 2;
-            writeSvg(named('recon', '.svg'), labelledGridSvg(imageGridPng(rec, 2 * n, h, w, { cols: n, pad, scale: 2 }), { cols: n, rows: 2, tileWidth: 2 * w + pad, tileHeight: 2 * h + pad, pad, title: `reconstructions of the first ${n} examples (${data.name})`, rowLabels: ['input', 'reconstruction'] }));
+            writeLabelledImageGrid(file, named('recon', '.svg'), reconstructions(model, data, n), 2 * n, h, w, { cols: n }, { title: `reconstructions of the first ${n} examples (${data.name})`, rowLabels: ['input', 'reconstruction'], scale: 2 });
           } else if (what === 'interp') {
             const steps = o.steps ?? 10;
             file = named('interp', '.png');
-            const strip = interpolation(model, data, o.a, o.b, steps);
-            writeImageGrid(file, strip, steps + 2, h, w, { cols: steps + 2 });
-            const pad = 2;
             const ts = Array.from({ length: steps }, (_, i) => (steps === 1 ? 0.5 : i / (steps - 1)).toFixed(2));
-            writeSvg(
-              named('interp', '.svg'),
-              labelledGridSvg(imageGridPng(strip, steps + 2, h, w, { cols: steps + 2, pad, scale: 2 }), {
-                cols: steps + 2,
-                rows: 1,
-                tileWidth: 2 * w + pad,
-                tileHeight: 2 * h + pad,
-                pad,
-                title: `decoder means along (1 − t)·μ(x_${o.a}) + t·μ(x_${o.b}), between the two examples`,
-                colLabels: [`x_${o.a}`, ...ts, `x_${o.b}`],
-                xName: 't',
-              }),
-            );
+            writeLabelledImageGrid(file, named('interp', '.svg'), interpolation(model, data, o.a, o.b, steps), steps + 2, h, w, { cols: steps + 2 }, {
+              title: `decoder means along (1 − t)·μ(x_${o.a}) + t·μ(x_${o.b}), between the two examples`,
+              colLabels: [`x_${o.a}`, ...ts, `x_${o.b}`],
+              xName: 't',
+              scale: 2,
+            });
           } else {
             const mu = latentMeans(model, data);
             const k = model.config.latent;

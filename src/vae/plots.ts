@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../core/rng.js';
 import { ShapeError } from '../core/errors.js';
-import { labelledGridSvg } from '../viz/grid-svg.js';
+import type { LabelledGridOptions } from '../viz/grid-svg.js';
 import { normalNoise } from './distributions.js';
 import type { Vae } from './models.js';
 import type { VaeData } from './train.js';
@@ -137,26 +137,20 @@ export function interpolation(model: Vae, data: VaeData, a: number, b: number, s
 }
 
 /**
- * An SVG of a decoded latent grid with its axes labelled in z values (about six labels per
- * axis) and the axis names z₁, z₂.
- * @param png - the grid image, `n` tiles per side of `tile` pixels (padding included)
+ * The labels of a decoded latent grid (for `writeLabelledImageGrid` / `labelledGridSvg`): its
+ * axes in z values, about six labels per axis, and the axis names z₁, z₂.
  */
-export function latentGridSvg(png: Uint8Array, axis: readonly number[], tile: number, pad: number, title: string): string {
+export function latentGridLabels(axis: readonly number[], title: string): Omit<LabelledGridOptions, 'cols' | 'rows' | 'tileWidth' | 'tileHeight' | 'pad'> {
   const n = axis.length;
   const every = Math.max(1, Math.round(n / 6));
   const fmt = (v: number) => (Math.abs(v) < 1e-9 ? '0' : v.toFixed(Math.abs(v) < 10 ? 2 : 1));
   const label = (i: number, v: number) => (i % every === 0 ? fmt(v) : null);
-  return labelledGridSvg(png, {
-    cols: n,
-    rows: n,
-    tileWidth: tile,
-    tileHeight: tile,
-    pad,
+  return {
     title,
     colLabels: axis.map((v, i) => label(i, v)),
     // Row r shows z₂ = axis[n − 1 − r].
     rowLabels: axis.map((_, r) => label(r, axis[n - 1 - r]!)),
     xName: 'z₁',
     yName: 'z₂',
-  });
+  };
 }

@@ -18,8 +18,7 @@ import type { TrainConfig } from './presets.js';
 import { VaeTrainer, type EpochMetrics, type LossTerms, type VaeData } from './train.js';
 import { reconstructions } from './plots.js';
 import { facetLinePlotSvg, writeSvg } from '../viz/plot.js';
-import { imageGridPng, writeImageGrid } from '../viz/png.js';
-import { labelledGridSvg } from '../viz/grid-svg.js';
+import { writeLabelledImageGrid } from '../viz/png.js';
 
 /** File names inside a run directory (checkpoints are named by their manifest). */
 export const RUN_FILES = {
@@ -216,12 +215,10 @@ export function writeReconstructions(dir: string, model: Vae, data: VaeData): vo
   const [h, w, c] = model.config.inputShape;
   if (c !== 1 || data.n === 0) return;
   const m = Math.min(RECON_COUNT, data.n);
-  const scale = h < 16 ? 4 : 2;
-  const pad = 2;
-  const rec = reconstructions(model, data, m);
-  writeImageGrid(join(dir, 'reconstruction.png'), rec, 2 * m, h, w, { cols: m, scale, pad });
-  // The same grid with its rows named.
-  writeSvg(join(dir, 'reconstruction.svg'), labelledGridSvg(imageGridPng(rec, 2 * m, h, w, { cols: m, scale, pad }), { cols: m, rows: 2, tileWidth: w * scale + pad, tileHeight: h * scale + pad, pad, title: 'reconstructions (decoder mean at the encoder mean)', rowLabels: ['input', 'reconstruction'] }));
+  writeLabelledImageGrid(join(dir, 'reconstruction.png'), join(dir, 'reconstruction.svg'), reconstructions(model, data, m), 2 * m, h, w, { cols: m, scale: h < 16 ? 4 : 2 }, {
+    title: 'reconstructions (decoder mean at the encoder mean)',
+    rowLabels: ['input', 'reconstruction'],
+  });
 }
 
 /**

@@ -8,6 +8,7 @@
 import { PNG } from 'pngjs';
 import { ShapeError } from '../core/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { labelledGridSvg, type LabelledGridOptions } from './grid-svg.js';
 
 /** Options shared by {@link imageGridPng} and {@link filterGridPng}. */
 export interface GridOptions {
@@ -249,4 +250,25 @@ export function writeFilterGrid(
   writeFileAtomic(path, buf);
   const lay = layout(opts.count ?? nHidden, height, width, opts);
   return { width: lay.outW, height: lay.outH };
+}
+
+/**
+ * {@link writeImageGrid} to `pngPath`, and the same PNG (encoded once) inside an SVG at
+ * `svgPath` whose rows, columns and axes carry the given labels (src/viz/grid-svg.ts). The
+ * SVG's geometry follows from the grid's, so callers give only what the labels say.
+ */
+export function writeLabelledImageGrid(
+  pngPath: string,
+  svgPath: string,
+  images: Float32Array | Float64Array | Uint8Array,
+  n: number,
+  height: number,
+  width: number,
+  opts: ImageGridOptions,
+  labels: Omit<LabelledGridOptions, 'cols' | 'rows' | 'tileWidth' | 'tileHeight' | 'pad'>,
+): void {
+  const buf = imageGridPng(images, n, height, width, opts);
+  const { cols, rows, pad, scale } = layout(n, height, width, opts);
+  writeFileAtomic(pngPath, buf);
+  writeFileAtomic(svgPath, labelledGridSvg(buf, { ...labels, cols, rows, tileWidth: width * scale + pad, tileHeight: height * scale + pad, pad }));
 }
