@@ -45,9 +45,11 @@ export function labelledGridSvg(png: Uint8Array, o: LabelledGridOptions): string
   const left = (rowText ? Math.max(40, 7 * longest + 12) : 12) + (o.yName ? 20 : 0);
   const top = 30;
   const bottom = (o.colLabels?.some((l) => l) ? 20 : 6) + (o.xName ? 20 : 0);
+  // Wide enough for the title too (bold 13 px sans: ≈ 7.5 px a character), which small grids would clip.
+  const width = Math.max(left + w + 12, Math.ceil(7.5 * o.title.length) + 20);
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${left + w + 12}" height="${top + h + bottom}" font-family="sans-serif" font-size="11">`,
-    `<text x="${left + w / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${escape(o.title)}</text>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top + h + bottom}" font-family="sans-serif" font-size="11">`,
+    `<text x="${width / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${escape(o.title)}</text>`,
     `<image x="${left}" y="${top}" width="${w}" height="${h}" href="data:image/png;base64,${base64(png)}" style="image-rendering:pixelated"/>`,
   ];
   o.rowLabels?.forEach((l, r) => {
