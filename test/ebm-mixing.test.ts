@@ -55,6 +55,25 @@ describe('AIS progress', () => {
   });
 });
 
+describe('AIS cut short', () => {
+  it('an abort stops forward and reverse AIS at the next distribution with a one-line InterruptedError', async () => {
+    const { ais, reverseAis } = await import('../src/ebm/partition.js');
+    const { InterruptedError } = await import('../src/core/errors.js');
+    const m = peaked(2);
+    for (const [what, run] of [
+      ['AIS', (o: { onProgress: (d: number) => void; signal: AbortSignal }) => ais(m, new Rng(1), { betas: 400, runs: 4, ...o })],
+      ['reverse AIS', (o: { onProgress: (d: number) => void; signal: AbortSignal }) => reverseAis(m, exactSamples(m, 4, new Rng(2)), new Rng(3), { betas: 400, ...o })],
+    ] as const) {
+      const ac = new AbortController();
+      let last = 0;
+      const call = () => run({ signal: ac.signal, onProgress: (d) => ((last = d), d >= 100 && ac.abort()) });
+      expect(call).toThrow(InterruptedError);
+      expect(last).toBe(100);
+      expect(call).toThrow(new RegExp(`^${what} stopped after \\d+ of 400 intermediate distributions: an incomplete schedule gives no estimate, so nothing is recorded$`));
+    }
+  });
+});
+
 describe('rbm sample: the mixing message', () => {
   it('warns in one line when the chains had not mixed, and reports no drift after a long burn-in', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'genphys-mixing-')), 'run');

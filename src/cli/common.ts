@@ -70,6 +70,11 @@ export function choiceArg<T extends string>(choices: readonly T[]): (v: string) 
 }
 
 /** A progress reporter: a bar on a TTY, silent otherwise. */
+/** A duration in words: 42 s, 3.5 min, 12.1 h. */
+export function formatDuration(s: number): string {
+  return s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
+}
+
 /** The global options that take a value: the words after them are not the command. */
 export const GLOBAL_VALUE_OPTIONS: ReadonlySet<string> = new Set(['--seed', '--backend', '--out']);
 

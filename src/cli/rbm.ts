@@ -29,7 +29,7 @@ import {
 import type { Binarization } from '../ebm/data.js';
 import { freeEnergyDrift } from '../ebm/mixing.js';
 import { writeImageGrid } from '../viz/index.js';
-import { choiceArg, deprecated, floatArg, givenFlags, globals, intArg, logger, progress, runRenderer } from './common.js';
+import { choiceArg, deprecated, floatArg, formatDuration, givenFlags, globals, intArg, logger, progress, runRenderer } from './common.js';
 import { catchInterrupts } from '../run/signals.js';
 import { readRunConfig, recordEvaluation } from '../run/run-dir.js';
 import { checkOutputFile, runDirectory } from '../run/paths.js';
@@ -227,6 +227,33 @@ async function sample(target: string, flags: SampleFlags, cmd: Command): Promise
   }
 }
 
+/**
+ * One annealing run of `rbm eval` with a progress bar, its cost up front when it will take
+ * more than 10 s (timed on the first 1 % of the schedule), and Ctrl-C stopping it cleanly:
+ * the estimator then throws an InterruptedError and nothing is recorded.
+ */
+function annealed<T>(label: string, total: number, quiet: boolean, log: (m: string) => void, run: (o: { onProgress: (done: number, total: number) => void; signal: AbortSignal }) => T): T {
+  const bar = progress(total, label, quiet);
+  const stop = catchInterrupts(() => process.stderr.write(`\ngenphys: stopping ${label}; nothing is recorded\n`));
+  const t0 = performance.now();
+  let estimated = false;
+  try {
+    return run({
+      signal: stop.signal,
+      onProgress: (done, all) => {
+        bar.to(done);
+        if (estimated || done >= all) return;
+        estimated = true;
+        const seconds = ((performance.now() - t0) / 1000) * (all / done);
+        if (seconds > 10) log(`${label}: about ${formatDuration(seconds)} for ${all} intermediate distributions (timed on the first ${done}); Ctrl-C stops it`);
+      },
+    });
+  } finally {
+    stop.dispose();
+    bar.stop();
+  }
+}
+
 interface EvalFlags {
   exact: boolean;
   ais: boolean;
@@ -276,9 +303,7 @@ async function evaluate(target: string, flags: EvalFlags, cmd: Command): Promise
     if (flags.aisBase === 'model' && !enumerableLayer(model, 24)) throw new UsageError('--ais-base model needs a binary layer of at most 24 units (exact samples)');
     const base = useModelBase ? modelRateBias(model, rng) : model.baseRateBias(trainX);
     result.aisBase = useModelBase ? 'model marginals (exact samples)' : 'data marginals';
-    const bar = progress(flags.betas, 'AIS', g.quiet);
-    const fwd = ais(model, rng, { betas: flags.betas, runs: flags.runs, baseBias: base, onProgress: (d) => bar.to(d) });
-    bar.stop();
+    const fwd = annealed('AIS', flags.betas, g.quiet, log, (o) => ais(model, rng, { betas: flags.betas, runs: flags.runs, baseBias: base, ...o }));
     Object.assign(result, { aisLogZ: fwd.logZ, aisStdErr: fwd.stdErr, aisEss: fwd.ess, aisTestLL: logLikelihood(model, testX, fwd.logZ) });
     // A few runs carrying all the weight: the estimate and its standard error both mislead.
     if (fwd.ess < Math.max(10, 0.1 * flags.runs)) {
@@ -288,9 +313,7 @@ async function evaluate(target: string, flags: EvalFlags, cmd: Command): Promise
     }
     if (flags.reverse) {
       const start = enumerableLayer(model, 24) ? exactSamples(model, flags.runs, rng) : testX.subarray(0, Math.min(flags.runs, testX.length / model.nVisible) * model.nVisible);
-      const rbar = progress(flags.betas, 'reverse AIS', g.quiet);
-      const rev = reverseAis(model, start, rng, { betas: flags.betas, baseBias: base, onProgress: (d) => rbar.to(d) });
-      rbar.stop();
+      const rev = annealed('reverse AIS', flags.betas, g.quiet, log, (o) => reverseAis(model, start, rng, { betas: flags.betas, baseBias: base, ...o }));
       Object.assign(result, { reverseAisLogZ: rev.logZ, reverseAisStdErr: rev.stdErr, reverseAisTestLL: logLikelihood(model, testX, rev.logZ), reverseStart: enumerableLayer(model, 24) ? 'exact samples' : 'test data' });
     }
   }

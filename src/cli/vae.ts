@@ -26,17 +26,12 @@ import { PRESET_NAMES, getPreset, type Binarize, type TrainConfig } from '../vae
 import { RUN_FILES, checkVaeRun, trainRun } from '../vae/run.js';
 import { recordEvaluation } from '../run/run-dir.js';
 import { prepareData, validateData, type VaeData } from '../vae/train.js';
-import { choiceArg, deprecated, floatArg, givenFlags, globals, intArg, logger, progress, runRenderer } from './common.js';
+import { choiceArg, deprecated, floatArg, formatDuration, givenFlags, globals, intArg, logger, progress, runRenderer } from './common.js';
 import { parseDataSpec } from '../data/spec.js';
 import { tempsArg } from './ising.js';
 import { catchInterrupts } from '../run/signals.js';
 import { checkOutputDir, checkOutputFile, runDirectory } from '../run/paths.js';
 import { checkAllocation } from '../run/resources.js';
-
-/** A duration in words: 42 s, 3.5 min, 12.1 h. */
-function formatDuration(s: number): string {
-  return s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
-}
 
 const DATA_NAMES = ['fashion-mnist', 'mnist', 'ising'] as const;
 type DataName = (typeof DATA_NAMES)[number];

@@ -5,7 +5,7 @@
  * {@link EnergyModel}.
  */
 import type { Rng } from '../core/rng.js';
-import { ShapeError, assertShape } from '../core/errors.js';
+import { InterruptedError, ShapeError, assertShape } from '../core/errors.js';
 import { unitStates, type EnergyModel } from './model.js';
 
 /** Streaming log-sum-exp accumulator in float64. */
@@ -249,6 +249,15 @@ export interface AISOptions {
   readonly stepsPerBeta?: number;
   /** Called about every 1 % of the schedule with the intermediate distributions done and their total. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Aborting stops the run at the next intermediate distribution with an InterruptedError:
+   * an incomplete schedule estimates nothing, so there is no partial result.
+   */
+  readonly signal?: AbortSignal;
+}
+
+function checkAbort(signal: AbortSignal | undefined, what: string, done: number, total: number): void {
+  if (signal?.aborted) throw new InterruptedError(`${what} stopped after ${done} of ${total} intermediate distributions: an incomplete schedule gives no estimate, so nothing is recorded`);
 }
 
 /** An AIS estimate of log Z. */
@@ -343,6 +352,7 @@ export function ais(model: EnergyModel, rng: Rng, opts: AISOptions = {}): AISRes
         model.sampleVisibles(h, rng, { beta: betas[k]!, baseBias: base, out: v, mean: vm });
       }
     if (opts.onProgress && (k % every === 0 || k === K)) opts.onProgress(k, K);
+    checkAbort(opts.signal, 'AIS', k, K);
   }
   return summarise(logw, logZA, 1, K);
 }
@@ -382,6 +392,7 @@ export function reverseAis(model: EnergyModel, start: Float32Array, rng: Rng, op
       }
     const done = K - k + 1;
     if (opts.onProgress && (done % every === 0 || k === 1)) opts.onProgress(done, K);
+    checkAbort(opts.signal, 'reverse AIS', done, K);
   }
   return summarise(logw, logZA, -1, K);
 }
