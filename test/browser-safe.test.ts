@@ -16,10 +16,13 @@ export const BROWSER_SAFE_MODULES: string[] = [
   'src/core/sha256.ts',
   'src/ebm/checkpoint.ts',
   'src/vae/checkpoint-codec.ts',
+  'src/gan/checkpoint-codec.ts',
+  'src/diffusion/checkpoint-codec.ts',
   // What the lab's engines import (the lab's own build refuses node modules too).
   'src/engine/index.ts',
   'src/engine/adam.ts',
   'src/engine/wasm-backend.ts',
+  'src/engine/wasm-kernels.ts',
   'src/ebm/rbm.ts',
   'src/ebm/train.ts',
   'src/ebm/partition.ts',

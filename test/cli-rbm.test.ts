@@ -47,6 +47,25 @@ describe('genphys rbm', () => {
     expect(model.nHidden).toBe(16);
   });
 
+  it('--backend wasm trains on the XNNPACK kernels and --backend cpu on the TypeScript ones, to the same model', async () => {
+    const ll: number[] = [];
+    for (const be of ['wasm', 'cpu']) {
+      const dir = join(root, `bas-${be}`);
+      const out = captureStdout();
+      const code = await main(['--seed', '4', '--quiet', '--backend', be, '--out', dir, 'rbm', 'train', '--data', 'bars-and-stripes:3', '--hidden', '8', '--method', 'pcd', '--k', '1', '--optimizer', 'adam', '--lr', '0.02', '--init-std', '0.5', '--batch', '14', '--epochs', '400', '--exact-every', '400', '--grid-every', '0']);
+      out.restore();
+      expect(code).toBe(0);
+      const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { kernels: string };
+      expect(cfg.kernels).toMatch(be === 'wasm' ? /^wasm \(XNNPACK/ : /^js /);
+      const last = JSON.parse(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').at(-1)!) as { trainLL: number };
+      ll.push(last.trainLL);
+    }
+    // The kernel sets differ by float32/float64 rounding only, which flips no draw here: the
+    // same exact LL to rounding (a flipped draw would change a whole gradient term).
+    expect(Math.abs(ll[0]! - ll[1]!), ll.join(' vs ')).toBeLessThan(1e-5);
+    expect(ll[0]!).toBeGreaterThan(-9 * Math.log(2) + 1);
+  });
+
   it('eval --exact prints log Z and the exact distribution over visible states', async () => {
     const out = captureStdout();
     const code = await main(['rbm', 'eval', run, '--exact', '--top', '14']);

@@ -68,4 +68,18 @@ describe('Rng (xoshiro128**)', () => {
     const p = new Rng(3).permutation(1000);
     expect(Array.from(p).sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
   });
+  it('fillUniform is the stream of nextU32 on the float32 grid, and leaves the same state', () => {
+    for (const seed of [0, 1, 0xdeadbeef, 2 ** 31 + 7]) {
+      for (const [n, T] of [[1, Float32Array], [1000, Float32Array], [257, Float64Array]] as const) {
+        const a = new Rng(seed).split(3);
+        const b = a.clone();
+        const got = new T(n);
+        a.fillUniform(got);
+        const want = Array.from({ length: n }, () => (b.nextU32() >>> 8) / 2 ** 24);
+        expect(Array.from(got)).toEqual(want);
+        expect(Array.from(a.state)).toEqual(Array.from(b.state));
+        expect(a.nextU32()).toBe(b.nextU32());
+      }
+    }
+  });
 });

@@ -114,7 +114,7 @@ export class PanelHost {
   /** Snapshots received (tests wait on this). */
   snapshots = 0;
   /** The last snapshot (tests read it). */
-  last: { snapshot: Snapshot; steps: number } | null = null;
+  last: { snapshot: Snapshot; steps: number; running: boolean } | null = null;
 
   constructor(
     readonly spec: PanelSpec,
@@ -244,7 +244,7 @@ export class PanelHost {
         return;
       case 'snapshot': {
         this.snapshots++;
-        this.last = { snapshot: m.data, steps: m.steps };
+        this.last = { snapshot: m.data, steps: m.steps, running: m.running };
         const now = performance.now();
         if (now - this.rateT > 500) {
           this.rate = ((m.steps - this.rateSteps) * 1000) / (now - this.rateT);

@@ -47,13 +47,20 @@ async function loop(): Promise<void> {
   if (looping) return;
   looping = true;
   try {
+    let unsent = false;
     while (engine && (running || pendingSteps > 0)) {
       await engine.step();
+      unsent = true;
       if (pendingSteps > 0) pendingSteps--;
       const done = !running && pendingSteps === 0;
-      if (done || performance.now() - lastSnapshot >= SNAPSHOT_MS) await sendSnapshot();
+      if (done || performance.now() - lastSnapshot >= SNAPSHOT_MS) {
+        await sendSnapshot();
+        unsent = false;
+      }
       await yieldToMessages();
     }
+    // A pause handled while yielding ends the loop here: the page still gets the last step's state.
+    if (unsent) await sendSnapshot();
   } catch (e) {
     running = false;
     pendingSteps = 0;

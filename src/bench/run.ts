@@ -23,6 +23,7 @@ import { validateConfig } from '../vae/models.js';
 import { getPreset, type TrainConfig } from '../vae/presets.js';
 import { trainRun } from '../vae/run.js';
 import { prepareData, validateData, type VaeData } from '../vae/train.js';
+import { wasmKernels } from '../engine/wasm-kernels.js';
 import { ddpmUnet32, ganDcganKeras, rbmCd1Trainer, sgemm512, vaeConvKeras, vaeMlp, type BenchWorkloadName, type E2eWorkloadName, type PreparedWorkload, type WorkloadName } from './workloads.js';
 
 /** One benchmark result (the JSON line format shared with the peer script). */
@@ -86,13 +87,14 @@ async function nativeKernelsOrNull(): Promise<Kernels | null> {
 
 /**
  * Build a workload for the active backend. The RBM step is the trainer's, on the native
- * kernels for 'native' and the TypeScript kernels elsewhere.
+ * kernels for 'native', the XNNPACK kernels for 'wasm' and the TypeScript kernels for 'cpu'.
  */
 export async function prepare(workload: WorkloadName, backend: BackendName, seed: number): Promise<PreparedWorkload> {
   switch (workload) {
     case 'rbm-cd1-784x500-b128': {
-      // The trainer runs on the dense kernels, not tfjs: native where built, else TypeScript.
-      const k = backend === 'native' ? await nativeKernelsOrNull() : null;
+      // The trainer runs on the dense kernels, not tfjs tensors: native where built, wasm's XNNPACK
+      // products (the wasm backend is active here), else TypeScript.
+      const k = backend === 'native' ? await nativeKernelsOrNull() : backend === 'wasm' ? wasmKernels() : null;
       return rbmCd1Trainer(k ?? jsKernels, seed);
     }
     case 'vae-mlp-784-400-20-b128':

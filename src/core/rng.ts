@@ -133,7 +133,26 @@ export class Rng {
 
   /** Fill `out` with {@link Rng.uniformF32} draws. */
   fillUniform(out: Float32Array | Float64Array): void {
-    for (let i = 0; i < out.length; i++) out[i] = (this.nextU32() >>> 8) * TWO_POW_M24;
+    // nextU32 with the state in locals (int32 view; >>> 0 only where the unsigned value matters):
+    // the same stream, several times faster than a call per draw for the batched samplers.
+    const st = this.state;
+    let s0 = st[0]! | 0, s1 = st[1]! | 0, s2 = st[2]! | 0, s3 = st[3]! | 0;
+    for (let i = 0; i < out.length; i++) {
+      const r = Math.imul(s1, 5);
+      const result = Math.imul((r << 7) | (r >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = (result >>> 8) * TWO_POW_M24;
+    }
+    st[0] = s0 >>> 0;
+    st[1] = s1 >>> 0;
+    st[2] = s2 >>> 0;
+    st[3] = s3 >>> 0;
   }
 
   /** Standard normal deviate (Marsaglia's polar method, the spare is cached). */

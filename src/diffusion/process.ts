@@ -2,6 +2,11 @@
  * The Gaussian diffusion process, apart from any network: the forward marginal
  * q(x_t | x_0), the conversions between the three training targets, and the
  * DDPM and DDIM samplers, written against the small {@link Denoiser} interface.
+ * Each sampler is one coroutine that yields the network evaluations it needs, run either
+ * with a {@link Denoiser} (`ddpmSample`, `ddimSample`) or with an {@link AsyncDenoiser}
+ * (`ddpmSampleAsync`, `ddimSampleAsync`: a browser reads its tensors with `await data()`,
+ * never `dataSync`); both consume the same random numbers in the same order, so for the
+ * same outputs they return the same samples.
  *
  * Batches are plain row-major Float32Arrays of shape [B, D] (an image is
  * flattened to D = rows·cols·channels) with one time step per example
@@ -41,6 +46,41 @@ export interface Denoiser {
    * @returns the prediction, [B, D]
    */
   predict(xt: Float32Array, shape: BatchShape, t: Int32Array): Float32Array;
+}
+
+/**
+ * A {@link Denoiser} whose output arrives asynchronously, e.g. a tfjs network read with
+ * `await tensor.data()` so that a GPU backend's pipeline never stalls on a synchronous read.
+ */
+export interface AsyncDenoiser {
+  /** What {@link AsyncDenoiser.predict} resolves to. */
+  readonly prediction: Prediction;
+  /** As {@link Denoiser.predict}; `xt` must not be modified while the promise is pending. */
+  predict(xt: Float32Array, shape: BatchShape, t: Int32Array): Promise<Float32Array>;
+}
+
+/** One network evaluation a sampler needs: the output at x_t for time steps t. */
+interface PredictRequest {
+  readonly xt: Float32Array;
+  readonly shape: BatchShape;
+  readonly t: Int32Array;
+}
+
+/** A sampler as a coroutine: it yields each evaluation it needs and is resumed with the network's output. */
+type Sampling<R> = Generator<PredictRequest, R, Float32Array>;
+
+/** Run a sampler coroutine with a synchronous denoiser. */
+function runSync<R>(g: Sampling<R>, den: Denoiser): R {
+  let r = g.next();
+  while (!r.done) r = g.next(den.predict(r.value.xt, r.value.shape, r.value.t));
+  return r.value;
+}
+
+/** Run a sampler coroutine with an asynchronous denoiser (the same steps, awaiting each output). */
+async function runAsync<R>(g: Sampling<R>, den: AsyncDenoiser): Promise<R> {
+  let r = g.next();
+  while (!r.done) r = g.next(await den.predict(r.value.xt, r.value.shape, r.value.t));
+  return r.value;
 }
 
 /** Variance of the DDPM reverse step (Ho et al. 2020 §3.2): σ_t² = β̃_t (fixed-small) or β_t (fixed-large). */
@@ -256,12 +296,12 @@ export class GaussianDiffusion {
     if (!(Number.isInteger(t) && t >= 1 && t <= this.schedule.T)) throw new UsageError(`${what}: t must be an integer in 1…${this.schedule.T}, got ${t}`);
   }
 
-  /** Network evaluation at a common t, returning clipped x̂_0 and the matching ε̂. */
-  private predictX0Eps(denoiser: Denoiser, xt: Float32Array, shape: BatchShape, t: number, clip: readonly [number, number] | undefined): { x0: Float32Array; eps: Float32Array } {
+  /** Network evaluation at a common t (yielded to the caller), returning clipped x̂_0 and the matching ε̂. */
+  private *predictX0Eps(prediction: Prediction, xt: Float32Array, shape: BatchShape, t: number, clip: readonly [number, number] | undefined): Sampling<{ x0: Float32Array; eps: Float32Array }> {
     const tt = new Int32Array(shape[0]).fill(t);
-    const out = denoiser.predict(xt, shape, tt);
+    const out = yield { xt, shape, t: tt };
     if (out.length !== xt.length) throw new ShapeError(`denoiser: returned ${out.length} values for a batch of shape [${shape[0]}, ${shape[1]}]`);
-    const r = this.toX0Eps(denoiser.prediction, out, xt, shape, tt);
+    const r = this.toX0Eps(prediction, out, xt, shape, tt);
     if (clip) {
       // ε̂ is recomputed from the clipped x̂_0 so that both stay consistent with x_t.
       const [lo, hi] = clip;
@@ -288,11 +328,11 @@ export class GaussianDiffusion {
     this.checkStep('pSample', t);
     const variance = checkVariance(opts.variance);
     const clip = checkClip(opts.clip);
-    return this.ddpmStep(denoiser, xt, shape, t, rng, variance, clip, 0, opts.onStep);
+    return runSync(this.ddpmStep(denoiser.prediction, xt, shape, t, rng, variance, clip, 0, opts.onStep), denoiser);
   }
 
-  private ddpmStep(
-    denoiser: Denoiser,
+  private *ddpmStep(
+    prediction: Prediction,
     xt: Float32Array,
     shape: BatchShape,
     t: number,
@@ -301,8 +341,8 @@ export class GaussianDiffusion {
     clip: readonly [number, number] | undefined,
     step: number,
     onStep: ((e: StepEvent) => void) | undefined,
-  ): Float32Array {
-    const { x0 } = this.predictX0Eps(denoiser, xt, shape, t, clip);
+  ): Sampling<Float32Array> {
+    const { x0 } = yield* this.predictX0Eps(prediction, xt, shape, t, clip);
     if (onStep) onStep({ step, t, xt: Float32Array.from(xt), x0: Float32Array.from(x0) });
     const c = this.posterior(t);
     const out = new Float32Array(xt.length);
@@ -330,10 +370,22 @@ export class GaussianDiffusion {
    * {@link GaussianDiffusion.pSample} steps. Returns x_0, [B, D].
    */
   ddpmSample(denoiser: Denoiser, shape: BatchShape, rng: Rng, opts: DdpmOptions = {}): Float32Array {
+    return runSync(this.ddpm(denoiser.prediction, shape, rng, opts), denoiser);
+  }
+
+  /**
+   * {@link GaussianDiffusion.ddpmSample} with an {@link AsyncDenoiser}: the same draws from
+   * `rng` in the same order, so the same outputs give the same samples.
+   */
+  ddpmSampleAsync(denoiser: AsyncDenoiser, shape: BatchShape, rng: Rng, opts: DdpmOptions = {}): Promise<Float32Array> {
+    return runAsync(this.ddpm(denoiser.prediction, shape, rng, opts), denoiser);
+  }
+
+  private *ddpm(prediction: Prediction, shape: BatchShape, rng: Rng, opts: DdpmOptions): Sampling<Float32Array> {
     const variance = checkVariance(opts.variance);
     const clip = checkClip(opts.clip);
     let x = this.initialNoise('ddpmSample: xT', shape, rng, opts.xT);
-    for (let t = this.T, step = 0; t >= 1; t--, step++) x = this.ddpmStep(denoiser, x, shape, t, rng, variance, clip, step, opts.onStep);
+    for (let t = this.T, step = 0; t >= 1; t--, step++) x = yield* this.ddpmStep(prediction, x, shape, t, rng, variance, clip, step, opts.onStep);
     return x;
   }
 
@@ -344,6 +396,18 @@ export class GaussianDiffusion {
    * @throws UsageError if steps is not an integer in 1…T or η is outside [0, 1]
    */
   ddimSample(denoiser: Denoiser, shape: BatchShape, rng: Rng, opts: DdimOptions = {}): Float32Array {
+    return runSync(this.ddim(denoiser.prediction, shape, rng, opts), denoiser);
+  }
+
+  /**
+   * {@link GaussianDiffusion.ddimSample} with an {@link AsyncDenoiser}: the same draws from
+   * `rng` in the same order, so the same outputs give the same samples.
+   */
+  ddimSampleAsync(denoiser: AsyncDenoiser, shape: BatchShape, rng: Rng, opts: DdimOptions = {}): Promise<Float32Array> {
+    return runAsync(this.ddim(denoiser.prediction, shape, rng, opts), denoiser);
+  }
+
+  private *ddim(prediction: Prediction, shape: BatchShape, rng: Rng, opts: DdimOptions): Sampling<Float32Array> {
     const steps = opts.steps ?? this.T;
     const eta = opts.eta ?? 0;
     checkEta(eta);
@@ -353,7 +417,7 @@ export class GaussianDiffusion {
     for (let i = steps, step = 0; i >= 1; i--, step++) {
       const t = tau[i]!;
       const tPrev = tau[i - 1]!;
-      const { x0, eps } = this.predictX0Eps(denoiser, x, shape, t, clip);
+      const { x0, eps } = yield* this.predictX0Eps(prediction, x, shape, t, clip);
       if (opts.onStep) opts.onStep({ step, t, xt: Float32Array.from(x), x0: Float32Array.from(x0) });
       const c = this.ddimCoefficients(t, tPrev, eta);
       const out = new Float32Array(x.length);

@@ -7,11 +7,12 @@
  * evaluation of a finished run. `genphys diffusion train|sample|eval` is these
  * functions plus flag parsing. Node-only (files).
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError, RunError, UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { fingerprint, loadCheckpoint, saveCheckpoint, type CheckpointTensor } from '../io/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
 import { frechetDistance } from '../metrics/frechet.js';
 import { kid } from '../metrics/kid.js';
 import { mmdReport } from '../metrics/mmd.js';
@@ -27,24 +28,22 @@ import { scatterPlotSvg, writeImageGrid, writeSvg } from '../viz/index.js';
 import { loadDiffusionData, type DiffusionDataset } from './data.js';
 import { GaussianDiffusion, type StepEvent } from './process.js';
 import { NoiseSchedule } from './schedule.js';
-import { DEFAULT_TOY_MLP } from './toy-mlp.js';
 import { createNetwork, DiffusionTrainer, networkFromWeights, validateDiffusionTrainConfig, type DiffusionNetwork, type DiffusionTrainConfig, type NetworkConfig } from './train.js';
-import { unetPreset, UNET_PRESETS, type UnetPreset } from './unet.js';
 import type { Prediction } from './process.js';
+import {
+  defaultDiffusionArch,
+  diffusionCheckpointInput,
+  diffusionDataFingerprint,
+  diffusionFromCheckpoint,
+  diffusionRunConfig,
+  networkFor,
+  DIFFUSION_CHECKPOINT_KIND,
+  type DiffusionArch,
+  type DiffusionDataSpec,
+} from './checkpoint-codec.js';
 
-/** Network choices of a run: the toy MLP or a U-Net preset. */
-export const DIFFUSION_ARCHS = ['toy-mlp', ...UNET_PRESETS] as const;
-/** One of {@link DIFFUSION_ARCHS}. */
-export type DiffusionArch = (typeof DIFFUSION_ARCHS)[number];
-
-/** The data a run trains on. */
-export interface DiffusionDataSpec {
-  /** fashion-mnist | mnist | toy:<name>[:N] | ising:<dir>[:T] */
-  readonly spec: string;
-  readonly limit?: number;
-  /** Image data set directory override. */
-  readonly dir?: string;
-}
+// The arch list, data spec and network choice live in the browser-safe codec (shared with the lab).
+export { DIFFUSION_ARCHS, networkFor, type DiffusionArch, type DiffusionDataSpec } from './checkpoint-codec.js';
 
 /** Options of {@link trainDiffusionRun}. */
 export interface DiffusionRunOptions {
@@ -79,19 +78,9 @@ export interface DiffusionRunResult extends LoopResult {
   readonly config: Readonly<Record<string, unknown>>;
 }
 
-/** The network configuration for an arch on a data set. */
-export function networkFor(arch: DiffusionArch, data: DiffusionDataset, T: number, prediction: Prediction): NetworkConfig {
-  if (arch === 'toy-mlp') {
-    // On images or lattices the MLP sees the flattened pixels (useful for small tests).
-    return { arch: 'toy-mlp', toy: { ...DEFAULT_TOY_MLP, dim: data.dim, prediction } };
-  }
-  if (data.shape === null) throw new UsageError(`--arch ${arch}: a U-Net needs images or lattices, ${data.spec} holds 2D points (use --arch toy-mlp)`);
-  const [h, w, c] = data.shape;
-  return { arch: 'unet', unet: unetPreset(arch as UnetPreset, { size: [h, w], channels: c, T, prediction }) };
-}
-
-function defaultArch(data: DiffusionDataset): DiffusionArch {
-  return data.kind === 'toy' ? 'toy-mlp' : data.kind === 'ising' ? 'ising-unet' : 'small-unet';
+/** SHA-256 (hex) with node's native hash: the data sets of a run can be large. */
+function nodeSha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Load the data of a stored run config. */
@@ -99,22 +88,6 @@ export function loadDiffusionRunData(cfg: Readonly<Record<string, unknown>>, spl
   const d = cfg.data as DiffusionDataSpec | undefined;
   if (!d || typeof d.spec !== 'string') throw new RunError('config.json has no data spec');
   return loadDiffusionData(d.spec, { ...(d.limit ? { limit: d.limit } : {}), ...(d.dir ? { dir: d.dir } : {}), seed: Number(cfg.seed ?? 0), split });
-}
-
-function tensorsOf(prefix: string, w: ReadonlyMap<string, Float32Array>, net: DiffusionNetwork): Record<string, CheckpointTensor> {
-  const out: Record<string, CheckpointTensor> = {};
-  for (const [k, v] of w) out[prefix + k] = { shape: net.params.get(k)!.shape, data: v };
-  return out;
-}
-
-function pick(t: Record<string, { data: Float32Array }>, prefix: string, net: DiffusionNetwork, path: string): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const k of net.params.keys()) {
-    const v = t[prefix + k];
-    if (!v) throw new CheckpointError(path, `lacks tensor '${prefix + k}'`);
-    out.set(k, v.data);
-  }
-  return out;
 }
 
 /**
@@ -134,34 +107,28 @@ export async function trainDiffusionRun(opts: DiffusionRunOptions): Promise<Diff
   const trainCfg: DiffusionTrainConfig = stored ? (stored.train as DiffusionTrainConfig) : opts.train;
   validateDiffusionTrainConfig(trainCfg);
   const T = trainCfg.schedule.T;
-  const netCfg: NetworkConfig = stored ? (stored.network as NetworkConfig) : networkFor(opts.arch ?? defaultArch(data), data, T, opts.prediction ?? 'eps');
+  const netCfg: NetworkConfig = stored ? (stored.network as NetworkConfig) : networkFor(opts.arch ?? defaultDiffusionArch(data.kind), data, T, opts.prediction ?? 'eps');
   const sampleSteps = stored ? Number(stored.sampleSteps) : (opts.sampleSteps ?? Math.min(20, T));
   if (!(Number.isInteger(sampleSteps) && sampleSteps >= 1 && sampleSteps <= T)) throw new UsageError(`--sample-steps: must be an integer in 1…T = ${T}, got ${sampleSteps}`);
   let epochs = opts.epochs;
   if (stored && opts.given?.['--epochs'] === undefined) epochs = Number(stored.epochs);
-  const fp = fingerprint(data.x, { name: dataSpec.spec, split: 'train', n: data.n });
+  const fp = diffusionDataFingerprint(dataSpec.spec, data.x, data.n, nodeSha256);
   const ckptJson = join(opts.dir, 'checkpoint.json');
   const restart = stored !== null && !existsSync(ckptJson);
   const rng = new Rng(seed);
   let net: DiffusionNetwork;
   let trainer: DiffusionTrainer;
   if (stored && !restart) {
-    const ck = loadCheckpoint(opts.dir, { kind: 'diffusion', allowExtra: true });
+    const ck = loadCheckpoint(opts.dir, { kind: DIFFUSION_CHECKPOINT_KIND, allowExtra: true });
     if (ck.dataset && (ck.dataset.sha256 !== fp.sha256 || ck.dataset.n !== fp.n)) {
       throw new CheckpointError(ck.path, `was trained on other data (n = ${ck.dataset.n}, sha256 ${ck.dataset.sha256.slice(0, 12)}…) than ${dataSpec.spec} gives now (n = ${fp.n}, sha256 ${fp.sha256.slice(0, 12)}…)`);
     }
-    const x = ck.extra as { batchInEpoch?: number; partial?: [number, number]; emaStep?: number } | undefined;
-    if (!ck.rng || !x || x.batchInEpoch === undefined || !x.partial || x.emaStep === undefined) throw new CheckpointError(ck.path, 'has no trainer state to resume from');
-    const probe = createNetwork(netCfg, new Rng(0));
-    const weights = pick(ck.tensors, '', probe, ck.path);
-    const adamM = pick(ck.tensors, 'optimizer.m.', probe, ck.path);
-    const adamV = pick(ck.tensors, 'optimizer.v.', probe, ck.path);
-    const ema = pick(ck.tensors, 'optimizer.ema.', probe, ck.path);
-    probe.dispose();
+    const dc = diffusionFromCheckpoint(ck, { network: netCfg });
+    if (!dc.trainer) throw new CheckpointError(ck.path, 'has no trainer state to resume from');
     if (epochs < ck.epoch) throw new RunError(`--epochs ${epochs}: the run in ${opts.dir} has already done ${ck.epoch} epochs (--epochs is the total)`);
-    net = networkFromWeights(netCfg, weights);
+    net = networkFromWeights(netCfg, dc.weights);
     trainer = new DiffusionTrainer(net, trainCfg, rng.split(2));
-    trainer.setState({ epoch: ck.epoch, step: ck.step, batchInEpoch: x.batchInEpoch, rng: ck.rng, partial: x.partial, adamM, adamV, ema: { decay: trainCfg.emaDecay, warmup: true, step: x.emaStep, weights: ema } });
+    trainer.setState(dc.trainer);
   } else {
     net = createNetwork(netCfg, rng.split(1));
     trainer = new DiffusionTrainer(net, trainCfg, rng.split(2));
@@ -169,40 +136,13 @@ export async function trainDiffusionRun(opts: DiffusionRunOptions): Promise<Diff
   const schedule = trainer.diffusion.schedule;
   const config: Record<string, unknown> = stored
     ? { ...stored, epochs }
-    : {
-        command: 'diffusion train',
-        seed,
-        data: { spec: dataSpec.spec, ...(dataSpec.limit ? { limit: dataSpec.limit } : {}), ...(dataSpec.dir ? { dir: dataSpec.dir } : {}) },
-        kind: data.kind,
-        shape: data.shape,
-        n: data.n,
-        arch: netCfg.arch === 'toy-mlp' ? 'toy-mlp' : (opts.arch ?? defaultArch(data)),
-        prediction: netCfg.arch === 'toy-mlp' ? netCfg.toy.prediction : netCfg.unet.prediction,
-        network: netCfg,
-        train: trainCfg,
-        // How much of the data survives in x_T: ≈ 0 for N(0, I) to be the right prior (REFERENCES: schedule pitfall).
-        sqrtAlphaBarT: schedule.sqrtAlphaBarT,
-        epochs,
-        sampleSteps,
-      };
+    : diffusionRunConfig({ seed, data: dataSpec, dataset: data, arch: opts.arch ?? defaultDiffusionArch(data.kind), network: netCfg, train: trainCfg, epochs, sampleSteps });
   const run = prepared.commit(config, trainer.epoch);
   if (restart) run.truncateMetrics(0);
   const sampleEvery = opts.sampleEvery ?? 1;
   const sampleCount = opts.sampleCount ?? (data.kind === 'toy' ? 1000 : 64);
   const save = () => {
-    const st = trainer.getState();
-    const tensors = { ...tensorsOf('', net.getWeights(), net), ...tensorsOf('optimizer.m.', st.adamM, net), ...tensorsOf('optimizer.v.', st.adamV, net), ...tensorsOf('optimizer.ema.', st.ema.weights, net) };
-    return saveCheckpoint(opts.dir, {
-      kind: 'diffusion',
-      config: { network: netCfg, train: trainCfg, seed },
-      tensors,
-      step: st.step,
-      epoch: st.epoch,
-      optimizer: { kind: 'adam', lr: trainCfg.lr, beta1: trainCfg.adamBeta1, beta2: trainCfg.adamBeta2, eps: trainCfg.adamEps, step: st.step },
-      rng: st.rng,
-      dataset: fp,
-      extra: { batchInEpoch: st.batchInEpoch, partial: [...st.partial], emaStep: st.ema.step },
-    }).json;
+    return saveCheckpoint(opts.dir, diffusionCheckpointInput(net.getWeights(), { network: netCfg, train: trainCfg, seed, data: fp }, trainer.getState())).json;
   };
   const writeSamples = async () => {
     const denoiserNet = networkFromWeights(netCfg, trainer.emaWeights());
@@ -290,22 +230,21 @@ export interface LoadedDiffusionRun {
 export function loadDiffusionRun(dir: string, opts: { weights?: 'ema' | 'raw' } = {}): LoadedDiffusionRun {
   const config = readRunConfig(dir);
   if (config.command !== 'diffusion train') throw new RunError(`${dir}: a '${String(config.command)}' run, not a diffusion run`);
-  const ck = loadCheckpoint(dir, { kind: 'diffusion', allowExtra: true });
+  const ck = loadCheckpoint(dir, { kind: DIFFUSION_CHECKPOINT_KIND, allowExtra: true });
   const network = config.network as NetworkConfig;
-  const probe = createNetwork(network, new Rng(0));
-  const w = pick(ck.tensors, (opts.weights ?? 'ema') === 'ema' ? 'optimizer.ema.' : '', probe, ck.path);
-  const dim = probe.dim;
-  probe.dispose();
+  const dc = diffusionFromCheckpoint(ck, { network });
+  const w = (opts.weights ?? 'ema') === 'ema' ? dc.ema : dc.weights;
   const train = config.train as DiffusionTrainConfig;
+  const net = networkFromWeights(network, w);
   return {
     dir,
     config,
     network,
     diffusion: new GaussianDiffusion(NoiseSchedule.create(train.schedule)),
-    net: networkFromWeights(network, w),
+    net,
     kind: config.kind as DiffusionDataset['kind'],
     shape: (config.shape as [number, number, number] | null) ?? null,
-    dim,
+    dim: net.dim,
   };
 }
 

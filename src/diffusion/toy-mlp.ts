@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assignWeights, createVariables, disposeVariables, readWeights } from '../engine/params.js';
 import { ShapeError, UsageError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
-import type { BatchShape, Denoiser, Prediction } from './process.js';
+import type { AsyncDenoiser, BatchShape, Denoiser, Prediction } from './process.js';
 import { PREDICTIONS } from './process.js';
 
 /** Nonlinearities of the toy MLP (SiLU = x·σ(x), Ho et al.'s "swish"). */
@@ -157,14 +157,40 @@ export function toyMlpDenoiser(cfg: ToyMlpConfig, params: ReadonlyMap<string, tf
   return {
     prediction: cfg.prediction,
     predict(xt: Float32Array, shape: BatchShape, t: Int32Array): Float32Array {
-      const [B, D] = shape;
-      if (xt.length !== B * D || t.length !== B) throw new ShapeError(`toy MLP denoiser: ${xt.length} values and ${t.length} time steps do not fit shape [${B}, ${D}]`);
-      const y = tf.tidy(() => toyMlpForward(cfg, params, tf.tensor2d(xt, [B, D]), tf.tensor1d(t, 'int32')));
-      const out = y.dataSync() as Float32Array;
-      y.dispose();
-      return Float32Array.from(out);
+      const y = denoiserOutput(cfg, params, xt, shape, t);
+      try {
+        return Float32Array.from(y.dataSync() as Float32Array);
+      } finally {
+        y.dispose();
+      }
     },
   };
+}
+
+/**
+ * {@link toyMlpDenoiser} as an {@link AsyncDenoiser}: the same forward pass, read with
+ * `await data()` (no synchronous read: what the browser lab samples with).
+ */
+export function toyMlpAsyncDenoiser(cfg: ToyMlpConfig, params: ReadonlyMap<string, tf.Tensor>): AsyncDenoiser {
+  validateToyMlpConfig(cfg);
+  return {
+    prediction: cfg.prediction,
+    async predict(xt: Float32Array, shape: BatchShape, t: Int32Array): Promise<Float32Array> {
+      const y = denoiserOutput(cfg, params, xt, shape, t);
+      try {
+        return Float32Array.from((await y.data()) as Float32Array);
+      } finally {
+        y.dispose();
+      }
+    },
+  };
+}
+
+/** The forward pass of a denoiser call on host arrays, as a tensor the caller reads and disposes. */
+function denoiserOutput(cfg: ToyMlpConfig, params: ReadonlyMap<string, tf.Tensor>, xt: Float32Array, shape: BatchShape, t: Int32Array): tf.Tensor2D {
+  const [B, D] = shape;
+  if (xt.length !== B * D || t.length !== B) throw new ShapeError(`toy MLP denoiser: ${xt.length} values and ${t.length} time steps do not fit shape [${B}, ${D}]`);
+  return tf.tidy(() => toyMlpForward(cfg, params, tf.tensor2d(xt, [B, D]), tf.tensor1d(t, 'int32')));
 }
 
 /** A toy denoiser: immutable config plus learned tfjs variables by flat name. */
@@ -200,6 +226,11 @@ export class ToyMlp {
   /** This network as a {@link Denoiser} (uses the live variables). */
   denoiser(): Denoiser {
     return toyMlpDenoiser(this.config, this.params);
+  }
+
+  /** This network as an {@link AsyncDenoiser} (uses the live variables; reads with `await data()`). */
+  asyncDenoiser(): AsyncDenoiser {
+    return toyMlpAsyncDenoiser(this.config, this.params);
   }
 
   /** Copies of the current weights, by flat name. */

@@ -24,9 +24,19 @@ export function getKernels(): Kernels {
 let selected: Kernels | null = null;
 
 /**
+ * Use `kernels` for models built afterwards (null: back to the fastest available). For
+ * kernel sets built at run time, such as the wasm ones of wasm-kernels.ts that the lab's
+ * RBM panel trains on; the CLI chooses with {@link selectKernels}.
+ */
+export function useKernels(kernels: Kernels | null): void {
+  selected = kernels;
+}
+
+/**
  * Choose the dense kernels as a `--backend` asks: 'native' needs the addon, 'wasm' and
- * 'cpu' use the TypeScript kernels (the same numbers on every machine), 'auto' the
- * fastest available. Applies to models built afterwards.
+ * 'cpu' use the TypeScript kernels (the same numbers on every machine; the CLI then puts
+ * the XNNPACK kernels of wasm-kernels.ts in for 'wasm' with {@link useKernels}, once tfjs's
+ * wasm backend has started), 'auto' the fastest available. Applies to models built afterwards.
  * @throws UsageError when 'native' is asked for and the addon is not built
  */
 export function selectKernels(backend: 'auto' | 'native' | 'wasm' | 'cpu'): Kernels {

@@ -11,7 +11,7 @@
 import type { Rng } from '../core/rng.js';
 
 /** Which implementation a kernel set is. */
-export type KernelsName = 'native' | 'js';
+export type KernelsName = 'native' | 'js' | 'wasm';
 
 /** Dense kernels used by the energy-based models. */
 export interface Kernels {

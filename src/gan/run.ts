@@ -4,15 +4,17 @@
  * loss and D-output curves, crash-safe checkpoints (G, D, both Adam moments, the EMA,
  * the epoch-start stream and the mid-epoch position) and an exact resume; plus loading a
  * run back for sampling and evaluation. `genphys gan train|sample|eval` are these
- * functions plus flag parsing. Node-only (files).
+ * functions plus flag parsing. The config.json and checkpoint content are built by the
+ * browser-safe `checkpoint-codec.ts`, which the lab's export shares. Node-only (files).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, RunError, UsageError } from '../core/errors.js';
-import { Rng, type RngState } from '../core/rng.js';
+import { Rng } from '../core/rng.js';
 import { writeJsonAtomic } from '../io/atomic.js';
-import { fingerprint, loadCheckpoint, saveCheckpoint, type CheckpointTensor } from '../io/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
 import { frechetDistance, kid, mmdReport, precisionRecall, sampleGridDivergence, toyMetrics, type Samples } from '../metrics/index.js';
 import { bondSum, isingModel } from '../physics/lattice.js';
 import { thermoEstimates, type Estimate } from '../physics/observables.js';
@@ -21,12 +23,12 @@ import type { RunListener } from '../run/events.js';
 import { checkResumeFlags, prepareRun, readRunConfig } from '../run/run-dir.js';
 import { linePlotSvg, scatterPlotSvg, writeImageGrid, writeSvg } from '../viz/index.js';
 import { loadGanData, checkGanDataSpec, type GanDataset } from './data.js';
-import { Gan, ganParamSpecs } from './networks.js';
-import { resolveGanPreset, validateGanData, type GanModelConfig, type GanOverrides } from './presets.js';
-import { GanTrainer, iterationsPerEpoch, type GanTrainerOptions, type GanTrainerState } from './train.js';
+import { GAN_CHECKPOINT_KIND, GAN_COMMAND, ganCheckpointInput, ganDatasetFingerprint, ganFromCheckpoint, ganRunConfig, type GanDataSpec, type GanRunConfig } from './checkpoint-codec.js';
+import { Gan } from './networks.js';
+import { validateGanData, type GanOverrides } from './presets.js';
+import { GanTrainer, iterationsPerEpoch, type GanTrainerState } from './train.js';
 
-/** The command recorded in config.json. */
-export const GAN_COMMAND = 'gan train';
+export { GAN_COMMAND, type GanDataSpec, type GanRunConfig } from './checkpoint-codec.js';
 
 /** Stream indices of the run's seed. */
 const STREAM = { init: 1, trainer: 2, data: 7, fixedNoise: 5 } as const;
@@ -34,14 +36,6 @@ const STREAM = { init: 1, trainer: 2, data: 7, fixedNoise: 5 } as const;
 /** Samples in the per-epoch grid (images) or scatter plot (toys). */
 const GRID_IMAGES = 64;
 const SCATTER_POINTS = 1000;
-
-/** The data a run trains on. */
-export interface GanDataSpec {
-  /** fashion-mnist | mnist | toy:<name>[:N] | ising:<dir>[:T] */
-  readonly spec: string;
-  readonly limit?: number;
-  readonly dir?: string;
-}
 
 /** Options of {@link trainGanRun}. */
 export interface GanRunOptions {
@@ -76,28 +70,8 @@ export interface GanRunResult extends LoopResult {
   readonly config: Readonly<Record<string, unknown>>;
 }
 
-/** The resolved configuration of a run, as stored in config.json. */
-export interface GanRunConfig {
-  readonly command: string;
-  readonly seed: number;
-  readonly data: GanDataSpec;
-  readonly dataKind: string;
-  readonly preset: string;
-  readonly overrides: GanOverrides;
-  readonly model: GanModelConfig;
-  readonly train: GanTrainerOptions;
-  readonly epochs: number;
-}
-
-function tensorsOf(cfg: GanModelConfig, weights: ReadonlyMap<string, Float32Array>, state: GanTrainerState): Record<string, CheckpointTensor> {
-  const out: Record<string, CheckpointTensor> = {};
-  const shapes = new Map(ganParamSpecs(cfg).map((s) => [s.name, s.shape]));
-  for (const [name, w] of weights) out[name] = { shape: shapes.get(name)!, data: w };
-  for (const [name, m] of state.adamM) out[`optimizer.m.${name}`] = { shape: shapes.get(name)!, data: m };
-  for (const [name, v] of state.adamV) out[`optimizer.v.${name}`] = { shape: shapes.get(name)!, data: v };
-  if (state.ema) for (const [name, e] of state.ema) out[`ema.${name}`] = { shape: shapes.get(name)!, data: e };
-  return out;
-}
+/** SHA-256 (hex) by node's crypto: the data fingerprint of a full image set is ~190 MB. */
+const nodeSha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** A run loaded back from its checkpoint. */
 export interface LoadedGanRun {
@@ -119,40 +93,14 @@ export function loadGanRun(dir: string): LoadedGanRun {
   const stored = readRunConfig(dir) as unknown as GanRunConfig;
   if (stored.command !== GAN_COMMAND) throw new RunError(`${dir}: a '${String(stored.command)}' run, not a GAN run`);
   if (!existsSync(join(dir, 'checkpoint.json'))) throw new RunError(`${dir}: no checkpoint yet (the run was stopped before its first save)`);
-  const ck = loadCheckpoint(dir, { kind: 'gan', allowExtra: true });
-  const cfg = ck.config as unknown as GanRunConfig;
-  const weights = new Map<string, Float32Array>();
-  const m = new Map<string, Float32Array>();
-  const v = new Map<string, Float32Array>();
-  const ema = new Map<string, Float32Array>();
-  for (const [name, t] of Object.entries(ck.tensors)) {
-    if (name.startsWith('optimizer.m.')) m.set(name.slice(12), t.data);
-    else if (name.startsWith('optimizer.v.')) v.set(name.slice(12), t.data);
-    else if (name.startsWith('ema.')) ema.set(name.slice(4), t.data);
-    else weights.set(name, t.data);
-  }
+  const ck = loadCheckpoint(dir, { kind: GAN_CHECKPOINT_KIND, allowExtra: true });
+  const { config: cfg, weights, state } = ganFromCheckpoint(ck);
   let gan: Gan;
   try {
     gan = Gan.fromWeights(cfg.model, weights);
   } catch (err) {
     throw new CheckpointError(ck.path, (err as Error).message);
   }
-  const tr = ck.extra?.trainer as { batchInEpoch: number; dSteps: number; partial: number[] } | undefined;
-  if (!tr || !ck.rng) {
-    gan.dispose();
-    throw new CheckpointError(ck.path, 'has no GAN trainer state to resume from');
-  }
-  const state: GanTrainerState = {
-    epoch: ck.epoch,
-    batchInEpoch: tr.batchInEpoch,
-    gSteps: ck.step,
-    dSteps: tr.dSteps,
-    rng: ck.rng,
-    partial: tr.partial,
-    adamM: m,
-    adamV: v,
-    ema: ema.size > 0 ? ema : null,
-  };
   return { dir, config: cfg, gan, ema: state.ema ? new Map(state.ema) : null, state, epoch: ck.epoch, step: ck.step };
 }
 
@@ -237,33 +185,27 @@ export async function trainGanRun(opts: GanRunOptions): Promise<GanRunResult> {
     const epochs = opts.given?.['--epochs'] !== undefined && opts.epochs !== undefined ? opts.epochs : stored.epochs;
     cfg = { ...stored, epochs, train: { ...stored.train, epochs } };
   } else {
-    const kind = checkGanDataSpec(opts.data.spec);
-    const p = resolveGanPreset(opts.preset, opts.overrides ?? {});
-    const epochs = opts.epochs ?? p.train.epochs;
-    const train: GanTrainerOptions = { ...p.train, epochs, ema: opts.ema ?? 0 };
-    cfg = {
-      command: GAN_COMMAND,
+    cfg = ganRunConfig({
       seed: opts.seed,
-      data: { spec: opts.data.spec, ...(opts.data.limit ? { limit: opts.data.limit } : {}), ...(opts.data.dir ? { dir: opts.data.dir } : {}) },
-      dataKind: kind,
+      data: opts.data,
+      dataKind: checkGanDataSpec(opts.data.spec),
       preset: opts.preset,
-      overrides: opts.overrides ?? {},
-      model: p.model,
-      train,
-      epochs,
-    };
+      ...(opts.overrides ? { overrides: opts.overrides } : {}),
+      ...(opts.ema !== undefined ? { ema: opts.ema } : {}),
+      ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}),
+    });
   }
   const sampleEvery = opts.sampleEvery ?? 1;
   if (!(Number.isInteger(sampleEvery) && sampleEvery >= 0)) throw new UsageError(`--sample-every: need an integer ≥ 0, got ${sampleEvery}`);
   const data = loadRunGanData(cfg);
   validateGanData(cfg.model, data.shape, data.spec);
-  const fp = fingerprint(data.x, { name: data.name, split: 'train', n: data.n });
+  const fp = ganDatasetFingerprint(data, nodeSha256);
   const rng = new Rng(cfg.seed);
   let gan: Gan;
   let trainer: GanTrainer;
   if (stored && !restart) {
     const run = loadGanRun(opts.dir);
-    const ck = loadCheckpoint(opts.dir, { kind: 'gan', allowExtra: true });
+    const ck = loadCheckpoint(opts.dir, { kind: GAN_CHECKPOINT_KIND, allowExtra: true });
     if (ck.dataset && (ck.dataset.sha256 !== fp.sha256 || ck.dataset.n !== fp.n)) {
       run.gan.dispose();
       throw new CheckpointError(ck.path, `was trained on other data (n = ${ck.dataset.n}, sha256 ${ck.dataset.sha256.slice(0, 12)}…) than ${data.spec} gives now (n = ${fp.n}, sha256 ${fp.sha256.slice(0, 12)}…)`);
@@ -306,21 +248,7 @@ export async function trainGanRun(opts: GanRunOptions): Promise<GanRunResult> {
     }
     await writeGanCurves(opts.dir, history);
   };
-  const save = () => {
-    const st = trainer.getState();
-    const tensors = tensorsOf(cfg.model, gan.getWeights(), st);
-    return saveCheckpoint(opts.dir, {
-      kind: 'gan',
-      config: cfg as unknown as Record<string, unknown>,
-      tensors,
-      step: st.gSteps,
-      epoch: st.epoch,
-      optimizer: { name: 'adam', lrG: cfg.train.lrG, lrD: cfg.train.lrD, beta1: cfg.train.adamBeta1, beta2: cfg.train.adamBeta2, eps: cfg.train.adamEps, gSteps: st.gSteps, dSteps: st.dSteps },
-      rng: st.rng as RngState,
-      dataset: fp,
-      extra: { trainer: { batchInEpoch: st.batchInEpoch, dSteps: st.dSteps, partial: st.partial } },
-    }).json;
-  };
+  const save = () => saveCheckpoint(opts.dir, ganCheckpointInput(cfg, gan.getWeights(), trainer.getState(), fp)).json;
   const batchesPerEpoch = iterationsPerEpoch(data.n, cfg.train.batchSize, cfg.train.nCritic);
   let result: LoopResult;
   try {

@@ -7,27 +7,40 @@
  * trajectory x_T … x_0 for the timestep slider) and a DDIM sample from the same x_T,
  * and both are scored against a fresh sample of the true distribution.
  *
+ * The `checkpoint` action exports the run as `genphys diffusion train` would have left it:
+ * config.json (for the panel's exported flags) and the checkpoint pair (weights, Adam
+ * moments, EMA, trainer stream and position, data fingerprint), all built by the library's
+ * codec (src/diffusion/checkpoint-codec.ts) that the CLI's own save uses, so
+ * `genphys diffusion sample FOLDER` opens the folder. `cliSample` draws samples on the
+ * streams that command uses, to compare the two.
+ *
  * Training steps read their loss with `await data()` (the CLI's numbers exactly); on
  * webgl/webgpu the Adam moments and the EMA live on the device, so a training step never
- * stalls the GPU pipeline with a synchronous read. (The samplers of src/diffusion still
- * read each reverse step synchronously; they run every `sampleEvery` steps.)
+ * stalls the GPU pipeline with a synchronous read. The samplers run the library's async
+ * DDPM/DDIM (`ddpmSampleAsync`, `ddimSampleAsync`) with the toy MLP's async denoiser, which
+ * reads each reverse step with `await data()` and gives the sync samplers' numbers.
  */
 import { Rng } from '../../../src/core/rng.js';
 import { loadToy, sampleToy, toyModes, TOY_NAMES, type ToyName } from '../../../src/data/toys.js';
-import { GaussianDiffusion } from '../../../src/diffusion/process.js';
+import { encodeCheckpoint } from '../../../src/io/checkpoint-codec.js';
+import { diffusionCheckpointInput, diffusionDataFingerprint } from '../../../src/diffusion/checkpoint-codec.js';
+import { GaussianDiffusion, type AsyncDenoiser } from '../../../src/diffusion/process.js';
+import { toyMlpAsyncDenoiser } from '../../../src/diffusion/toy-mlp.js';
 import { DiffusionTrainer, createNetwork, networkFromWeights, type DiffusionData, type DiffusionNetwork } from '../../../src/diffusion/train.js';
 import { PREDICTIONS } from '../../../src/diffusion/process.js';
 import { choice, num, type Engine, type EngineFactory } from '../engine.js';
-import { diffusionRecipe, type DiffusionRecipe } from '../diffusion-config.js';
+import { diffusionRecipe, diffusionRecipeRunConfig, type DiffusionRecipe } from '../diffusion-config.js';
 import { Decimated, ToyScorer, scoreColumns, type ToyScore } from '../gan-metrics.js';
 import { initTfBackend } from '../tf-backend.js';
-import type { Settings } from '../protocol.js';
+import type { LabFile, Settings } from '../protocol.js';
 import { LAB_BACKENDS } from '../tf-backend.js';
 
 /** Samples drawn by each sampler (and data points shown on the forward side). */
 const SAMPLES = 500;
 /** Streams of the seed, as src/diffusion/run.ts numbers them (init 1, trainer 2, samples 5, toy data 11). */
 const STREAM = { init: 1, trainer: 2, samples: 5, data: 11 } as const;
+/** Batch size of `genphys diffusion sample` (sampleDiffusion's default): batch b draws from `Rng(seed).split(b)`. */
+const CLI_SAMPLE_BATCH = 256;
 
 interface Bounds {
   xMin: number;
@@ -58,6 +71,8 @@ class DiffusionEngine implements Engine {
   private sampledAt = 0;
   private ms = { train: 0, ddpm: 0, ddim: 0 };
   private lastLoss = NaN;
+  /** The settings as they are now (the live ones change; the rest reset the engine). */
+  private settings: Settings;
 
   constructor(
     readonly backend: string,
@@ -69,6 +84,7 @@ class DiffusionEngine implements Engine {
   ) {
     // Adam and the EMA on the device where a synchronous read stalls the GPU; host arrays (the CLI's exact numbers) elsewhere.
     const device = backend === 'webgl' || backend === 'webgpu';
+    this.settings = { ...settings };
     this.trainer = new DiffusionTrainer(net, recipe.train, new Rng(recipe.seed).split(STREAM.trainer), { device });
     this.diffusion = this.trainer.diffusion;
     const T = this.diffusion.T;
@@ -99,6 +115,7 @@ class DiffusionEngine implements Engine {
   }
 
   set(s: Settings): void {
+    this.settings = { ...this.settings, ...s };
     if (s.ddimSteps !== undefined) {
       this.ddimSteps = Math.min(this.diffusion.T, num(s, 'ddimSteps', 20, 1, 10000));
       this.ddimStale = true;
@@ -120,19 +137,26 @@ class DiffusionEngine implements Engine {
     return networkFromWeights(this.recipe.network, await this.trainer.emaWeightsAsync());
   }
 
+  /** The network as the samplers' async denoiser (the lab trains the toy MLP only). */
+  private denoiser(net: DiffusionNetwork): AsyncDenoiser {
+    const cfg = this.recipe.network;
+    if (cfg.arch !== 'toy-mlp') throw new Error(`diffusion: the lab samples the toy MLP only, not a ${cfg.arch}`);
+    return toyMlpAsyncDenoiser(cfg.toy, net.params);
+  }
+
   /** A DDPM sample with its trajectory and a DDIM sample from the same x_T, both scored. */
   async sample(): Promise<void> {
     const T = this.diffusion.T;
     const net = await this.emaNet();
     try {
-      const den = net.denoiser();
+      const den = this.denoiser(net);
       const traj: Float32Array[] = new Array<Float32Array>(T + 1);
       let t0 = performance.now();
-      traj[0] = this.diffusion.ddpmSample(den, [SAMPLES, 2], new Rng(this.recipe.seed).split(0xd0 + this.steps), { xT: this.xT, onStep: (e) => (traj[e.t] = e.xt) });
+      traj[0] = await this.diffusion.ddpmSampleAsync(den, [SAMPLES, 2], new Rng(this.recipe.seed).split(0xd0 + this.steps), { xT: this.xT, onStep: (e) => (traj[e.t] = e.xt) });
       this.ms.ddpm = performance.now() - t0;
       this.trajectory = traj;
       t0 = performance.now();
-      this.ddim = this.diffusion.ddimSample(den, [SAMPLES, 2], new Rng(0), { xT: this.xT, steps: this.ddimSteps });
+      this.ddim = await this.diffusion.ddimSampleAsync(den, [SAMPLES, 2], new Rng(0), { xT: this.xT, steps: this.ddimSteps });
       this.ms.ddim = performance.now() - t0;
     } finally {
       net.dispose();
@@ -147,7 +171,7 @@ class DiffusionEngine implements Engine {
     const net = await this.emaNet();
     try {
       const t0 = performance.now();
-      this.ddim = this.diffusion.ddimSample(net.denoiser(), [SAMPLES, 2], new Rng(0), { xT: this.xT, steps: this.ddimSteps });
+      this.ddim = await this.diffusion.ddimSampleAsync(this.denoiser(net), [SAMPLES, 2], new Rng(0), { xT: this.xT, steps: this.ddimSteps });
       this.ms.ddim = performance.now() - t0;
     } finally {
       net.dispose();
@@ -201,8 +225,68 @@ class DiffusionEngine implements Engine {
     };
   }
 
-  /** `timestep` {t}: which x_t the slider shows; `sample`: draw and score new samples now. */
-  async action(name: string, args: Record<string, unknown> | undefined): Promise<{ value: unknown }> {
+  /**
+   * The run as `genphys diffusion train` with the panel's flags leaves it: config.json, and
+   * checkpoint.json + checkpoint.w<step>.safetensors with the weights, Adam moments and EMA
+   * (read with `await data()`), the trainer's stream and position, and the fingerprint the
+   * CLI records of the same toy points.
+   */
+  private async checkpointFiles(): Promise<LabFile[]> {
+    const weights = new Map<string, Float32Array>();
+    for (const [name, p] of this.net.params) weights.set(name, (await p.data()) as Float32Array);
+    const state = await this.trainer.getStateAsync();
+    // The live settings (epochs, DDIM steps) as the panel's exported flags have them now.
+    const live = diffusionRecipe(this.settings);
+    const r: DiffusionRecipe = { ...this.recipe, epochs: live.epochs, sampleSteps: live.sampleSteps };
+    const fp = diffusionDataFingerprint(r.spec, this.data.x, this.data.n);
+    const enc = encodeCheckpoint(diffusionCheckpointInput(weights, { network: r.network, train: r.train, seed: r.seed, data: fp }, state));
+    return [
+      // As writeJsonAtomic writes it.
+      { name: 'config.json', bytes: JSON.stringify(diffusionRecipeRunConfig(r, this.data.n), null, 2) + '\n', type: 'application/json' },
+      { name: enc.jsonName, bytes: enc.jsonText, type: 'application/json' },
+      { name: enc.weightsFile, bytes: enc.weights, type: 'application/octet-stream' },
+    ];
+  }
+
+  /**
+   * `n` samples from the EMA weights on the streams of `genphys diffusion sample --seed`:
+   * batches of {@link CLI_SAMPLE_BATCH}, batch b from `Rng(seed).split(b)` (DDPM with all T
+   * steps, or DDIM with `steps` and η), as sampleDiffusion (src/diffusion/run.ts) draws them.
+   */
+  private async cliSample(args: Record<string, unknown> | undefined): Promise<number[]> {
+    const T = this.diffusion.T;
+    const sampler = args?.sampler ?? 'ddim';
+    const steps = Number(args?.steps ?? T);
+    const eta = Number(args?.eta ?? 0);
+    const n = Number(args?.n ?? 64);
+    const seed = Number(args?.seed ?? 1);
+    if (sampler !== 'ddpm' && sampler !== 'ddim') throw new Error(`cliSample: sampler must be ddpm or ddim, got '${String(sampler)}'`);
+    if (!(Number.isInteger(steps) && steps >= 1 && steps <= T)) throw new Error(`cliSample: steps must be an integer in 1…${T}, got ${String(args?.steps)}`);
+    if (!(eta >= 0 && eta <= 1)) throw new Error(`cliSample: eta must be in [0, 1], got ${String(args?.eta)}`);
+    if (!(Number.isInteger(n) && n >= 1 && n <= 100000)) throw new Error(`cliSample: n must be an integer in 1…100000, got ${String(args?.n)}`);
+    if (!Number.isInteger(seed)) throw new Error(`cliSample: seed must be an integer, got ${String(args?.seed)}`);
+    const net = await this.emaNet();
+    try {
+      const den = this.denoiser(net);
+      const rng = new Rng(seed);
+      const out = new Float32Array(n * 2);
+      for (let lo = 0, b = 0; lo < n; lo += CLI_SAMPLE_BATCH, b++) {
+        const size = Math.min(CLI_SAMPLE_BATCH, n - lo);
+        const x = sampler === 'ddpm' ? await this.diffusion.ddpmSampleAsync(den, [size, 2], rng.split(b)) : await this.diffusion.ddimSampleAsync(den, [size, 2], rng.split(b), { steps, eta });
+        out.set(x, lo * 2);
+      }
+      return Array.from(out);
+    } finally {
+      net.dispose();
+    }
+  }
+
+  /**
+   * `timestep` {t}: which x_t the slider shows; `sample`: draw and score new samples now;
+   * `checkpoint`: the run folder `genphys diffusion sample` opens; `cliSample` {sampler,
+   * steps, eta, n, seed}: samples drawn as that command draws them.
+   */
+  async action(name: string, args: Record<string, unknown> | undefined): Promise<{ files?: LabFile[]; value?: unknown }> {
     if (name === 'timestep') {
       const t = Math.round(Number(args?.t));
       if (!(t >= 0 && t <= this.diffusion.T)) throw new Error(`timestep: t must be an integer in 0…${this.diffusion.T}, got ${String(args?.t)}`);
@@ -213,6 +297,8 @@ class DiffusionEngine implements Engine {
       await this.sample();
       return { value: this.steps };
     }
+    if (name === 'checkpoint') return { files: await this.checkpointFiles() };
+    if (name === 'cliSample') return { value: await this.cliSample(args) };
     throw new Error(`diffusion: unknown action '${name}'`);
   }
 

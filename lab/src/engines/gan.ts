@@ -11,18 +11,26 @@
  * The steps read their losses with `await data()` (the CLI's numbers exactly) and the
  * views read with `await data()` too; on webgl/webgpu the Adam moments live on the device,
  * so training never stalls the GPU pipeline with a synchronous read.
+ *
+ * The 'checkpoint' action exports the run directory `genphys gan train` would hold at this
+ * point: config.json for the panel's flags and the checkpoint pair, both built by
+ * src/gan/checkpoint-codec.ts as the CLI builds them, with the trainer's position in the
+ * epoch, so `genphys gan sample|eval DIR` and `gan train --resume --out DIR` open it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { UsageError } from '../../../src/core/errors.js';
 import { Rng, type RngState } from '../../../src/core/rng.js';
 import { loadToy, sampleToy, toyModes, type ToyName } from '../../../src/data/toys.js';
+import { ganCheckpointInput, ganDatasetFingerprint, ganRunConfig, readGanWeights, type GanRunConfig } from '../../../src/gan/checkpoint-codec.js';
 import { Gan } from '../../../src/gan/networks.js';
 import { resolveGanPreset } from '../../../src/gan/presets.js';
-import { GanTrainer, iterationsPerEpoch, type GanData } from '../../../src/gan/train.js';
+import { GanTrainer, iterationsPerEpoch, type GanData, type GanTrainerState } from '../../../src/gan/train.js';
+import { encodeCheckpoint, type DatasetFingerprint } from '../../../src/io/checkpoint-codec.js';
 import { fetchImages } from '../datasets.js';
 import { choice, num, type Engine, type EngineFactory } from '../engine.js';
 import { ganRecipe, type GanRecipe } from '../gan-config.js';
 import { Decimated, ToyScorer, scoreColumns, type ToyScore } from '../gan-metrics.js';
-import type { Settings } from '../protocol.js';
+import type { LabFile, Settings } from '../protocol.js';
 import { initTfBackend } from '../tf-backend.js';
 import { LAB_BACKENDS } from '../tf-backend.js';
 
@@ -92,6 +100,9 @@ class GanEngine implements Engine {
   private readonly heatX: Float32Array;
   private readonly bounds: Bounds | null;
   private last = { lossD: NaN, lossG: NaN, dReal: NaN, dFake: NaN };
+  /** Sums over the current epoch's rounds, as GanTrainer keeps them: lossD, lossG, dReal, dFake, rounds, seconds. */
+  private partial = [0, 0, 0, 0, 0, 0];
+  private fingerprint: DatasetFingerprint | null = null;
 
   constructor(
     readonly backend: string,
@@ -158,6 +169,7 @@ class GanEngine implements Engine {
 
   /** One round: k_D discriminator steps, each on its own real minibatch, then k_G generator steps. */
   async step(): Promise<void> {
+    const t0 = performance.now();
     const { n, dim: D, x } = this.data;
     const B = this.batchSize;
     const kD = this.recipe.kD;
@@ -190,6 +202,9 @@ class GanEngine implements Engine {
       z.dispose();
     }
     this.iteration++;
+    // Summed in the trainer's order, so a mid-epoch checkpoint resumes to the CLI's epoch means.
+    const p = this.partial;
+    this.partial = [p[0]! + lossD, p[1]! + lossG, p[2]! + dReal, p[3]! + dFake, p[4]! + 1, p[5]! + (performance.now() - t0) / 1000];
     if (this.iteration >= this.iters) {
       // The epoch is over: the next one shuffles from the state after this one's permutation.
       this.epochStart = this.epochRng.getState();
@@ -197,6 +212,7 @@ class GanEngine implements Engine {
       this.perm = null;
       this.iteration = 0;
       this.epoch++;
+      this.partial = [0, 0, 0, 0, 0, 0];
     }
     this.steps++;
     this.last = { lossD, lossG, dReal, dFake };
@@ -259,6 +275,57 @@ class GanEngine implements Engine {
     };
   }
 
+  /** The run configuration `genphys gan train` writes for the panel's flags (see ganCliConfig). */
+  runConfig(): GanRunConfig {
+    const r = this.recipe;
+    return ganRunConfig({
+      seed: r.seed,
+      data: { spec: r.spec, ...(r.kind === 'image' ? { limit: r.n } : {}) },
+      dataKind: r.kind,
+      preset: r.preset,
+      overrides: r.overrides,
+      ema: 0,
+      epochs: Number(r.overrides.train!.epochs),
+    });
+  }
+
+  /**
+   * The trainer's state as GanTrainer.trainSlice would hold it here: the Adam moments and
+   * step counts are the trainer's own; the epoch, the iteration within it, the epoch-start
+   * stream and the partial sums are this loop's (it batches as trainSlice does).
+   */
+  private async trainerState(): Promise<GanTrainerState> {
+    const st = await this.trainer.getStateAsync();
+    return { ...st, epoch: this.epoch, batchInEpoch: this.iteration, rng: this.epochStart, partial: [...this.partial] };
+  }
+
+  /**
+   * The run directory as the CLI's files: config.json, checkpoint.json and its weights
+   * (read with `await data()`), with the training data's fingerprint as `gan train`
+   * records it (the same float32 values: toy points from the seed's stream, images the
+   * first n of the train split mapped to [−1, 1]).
+   */
+  private async checkpointFiles(): Promise<LabFile[]> {
+    const r = this.recipe;
+    this.fingerprint ??= ganDatasetFingerprint({ name: r.kind === 'toy' ? r.spec : `${r.data}/train`, n: this.data.n, x: this.data.x });
+    const cfg = this.runConfig();
+    // The CLI takes one G step per iteration: say so in the checkpoint when the panel took more.
+    const extra = this.kG !== 1 ? { lab: { kG: this.kG, rounds: this.steps, note: 'trained with k_G generator steps per round; the CLI takes 1' } } : {};
+    const input = ganCheckpointInput(cfg, await readGanWeights(this.gan), await this.trainerState(), this.fingerprint, extra);
+    const enc = encodeCheckpoint(input);
+    return [
+      // writeJsonAtomic's layout, so the file is the CLI's byte for byte.
+      { name: 'config.json', bytes: JSON.stringify(cfg, null, 2) + '\n', type: 'application/json' },
+      { name: enc.jsonName, bytes: enc.jsonText, type: 'application/json' },
+      { name: enc.weightsFile, bytes: enc.weights, type: 'application/octet-stream' },
+    ];
+  }
+
+  async action(name: string): Promise<{ files?: LabFile[]; value?: unknown }> {
+    if (name === 'checkpoint') return { files: await this.checkpointFiles() };
+    throw new UsageError(`gan panel: unknown action '${name}'`);
+  }
+
   dispose(): void {
     this.trainer.dispose();
     this.gan.dispose();
@@ -282,6 +349,9 @@ class Unavailable implements Engine {
     readonly message: string,
   ) {}
   step(): void {}
+  action(): Promise<{ files?: LabFile[] }> {
+    return Promise.reject(new UsageError(`gan panel: nothing to export, ${this.recipe.data} is not available (${this.message})`));
+  }
   snapshot(): { data: Record<string, unknown>; transfer: Transferable[] } {
     return { data: { kind: 'image', data: this.recipe.data, unavailable: this.message, rounds: 0, dSteps: 0, gSteps: 0 }, transfer: [] };
   }

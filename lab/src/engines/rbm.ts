@@ -18,11 +18,13 @@ import type { EnergyModel } from '../../../src/ebm/model.js';
 import { enumerableLayer, exactLogZ, exactVisibleLogProbs } from '../../../src/ebm/partition.js';
 import { BernoulliRBM } from '../../../src/ebm/rbm.js';
 import { Trainer, resolveTrainOptions, type TrainOptions } from '../../../src/ebm/train.js';
-import { getKernels } from '../../../src/engine/index.js';
+import { getKernels, jsKernels, useKernels } from '../../../src/engine/index.js';
+import { wasmKernels } from '../../../src/engine/wasm-kernels.js';
 import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint } from '../../../src/io/checkpoint-codec.js';
 import { isingModel, type IsingModel } from '../../../src/physics/lattice.js';
 import { ISING_ALGORITHMS } from '../../../src/physics/samplers.js';
 import { choice, num, type Engine, type EngineFactory } from '../engine.js';
+import { initTfBackend } from '../tf-backend.js';
 import type { LabFile, Settings } from '../protocol.js';
 import { barsAndStripesData, imageData, isingData, isingRowObservables, meanError, uploadedData, type RbmData } from '../rbm-data.js';
 
@@ -182,7 +184,7 @@ class RbmEngine implements Engine {
       this.trainer = new Trainer(model, o.train, rng.split(2));
     }
     const k = getKernels();
-    this.backend = `typed arrays (${k.name})`;
+    this.backend = k.name === 'wasm' ? 'wasm (XNNPACK)' : 'typescript';
     this.sampleRng = rng.split(5);
     const nv = data.nVisible;
     const rows = data.train.length / nv;
@@ -417,8 +419,16 @@ function chainMeans(obs: readonly Float64Array[]): { value: number; error: numbe
   return meanError(c);
 }
 
+/** The wasm kernels, starting tfjs's wasm backend (with genphys's kernel fixes) in this worker. */
+async function startWasmKernels(): Promise<ReturnType<typeof wasmKernels>> {
+  await initTfBackend('wasm');
+  return wasmKernels();
+}
+
 /** Build the RBM engine: the data, then a fresh model or the imported checkpoint's. */
 export const create: EngineFactory = async (settings, files) => {
+  // The kernels first: the imported or new model takes them when it is built.
+  useKernels(choice(settings, 'kernels', ['wasm', 'typescript'] as const, 'wasm') === 'wasm' ? await startWasmKernels() : jsKernels);
   const seed = num(settings, 'seed', 1, 0, 2 ** 53);
   const imported = importedCheckpoint(files);
   const data = await loadData(settings, seed, files);

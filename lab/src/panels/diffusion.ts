@@ -4,7 +4,8 @@
  * data next to x_t of the reverse (DDPM) process from the current model; DDPM and DDIM
  * (Song et al. 2021, with its number of steps as a control) samples from the same x_T
  * side by side; the loss curve, and the MMD² of both samplers' output to a fresh sample
- * of the true distribution, with the level of the N(0, I) noise they start from.
+ * of the true distribution, with the level of the N(0, I) noise they start from. The
+ * checkpoint button exports a run folder `genphys diffusion sample|eval FOLDER` opens.
  */
 import { Chart } from '../chart.js';
 import { el, type PanelSpec } from '../panel.js';
@@ -88,6 +89,13 @@ export const diffusion: PanelSpec = {
     { key: 'ddimSteps', label: 'DDIM steps', kind: 'number', default: 20, min: 1, max: 1000, step: 1, live: true },
     { key: 'sampleEvery', label: 'sample every', kind: 'number', default: 500, min: 1, max: 1e6, step: 1, live: true, help: 'training steps between new DDPM/DDIM samples and scores' },
     { key: 'epochs', label: 'CLI epochs', kind: 'number', default: 20, min: 1, max: 100000, step: 1, live: true, help: 'only for the exported command: epochs of `genphys diffusion train`' },
+  ],
+  actions: [
+    {
+      name: 'checkpoint',
+      label: 'checkpoint (CLI run folder)',
+      help: 'config.json + checkpoint.json + checkpoint.w<step>.safetensors, as `genphys diffusion train` with the exported settings writes them: put the three in one folder and run genphys diffusion sample FOLDER --grid samples.svg (or genphys diffusion eval FOLDER)',
+    },
   ],
   cli: (s) => diffusionCliConfig(s),
   build(root, api) {

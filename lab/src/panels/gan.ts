@@ -5,7 +5,8 @@
  * round, loss curves and the toy metric (MMD² to a fresh sample of the true distribution
  * with its jackknife SE; modes covered for the mixtures). A Fashion-MNIST (or MNIST)
  * mode trains the course's MLP GAN on a subset fetched from the lab server and shows a
- * fixed-noise sample grid.
+ * fixed-noise sample grid. The checkpoint button downloads the run folder `genphys gan
+ * sample|eval DIR` opens.
  */
 import { Chart } from '../chart.js';
 import { el, type PanelSpec } from '../panel.js';
@@ -99,6 +100,13 @@ export const gan: PanelSpec = {
     { key: 'epochs', label: 'CLI epochs', kind: 'number', default: 100, min: 1, max: 100000, step: 1, live: true, help: 'only for the exported command: epochs of `genphys gan train`' },
   ],
   cli: (s) => ganCliConfig(s),
+  actions: [
+    {
+      name: 'checkpoint',
+      label: 'checkpoint (CLI run folder)',
+      help: 'config.json + checkpoint.json + checkpoint.w<step>.safetensors, as `genphys gan train` writes them for the exported settings: put the three in a folder and run genphys gan sample FOLDER --grid samples.svg (toys; .png for images), gan eval FOLDER, or gan train --resume --out FOLDER',
+    },
+  ],
   build(root, api) {
     const planeCard = el('div', 'card gan-plane-card');
     planeCard.append(el('h3', '', 'data space: D(x), real and generated points, G(noise grid)'));
