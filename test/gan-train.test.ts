@@ -92,7 +92,8 @@ describe('spectral norm inside the trainer', () => {
 
 describe('Adam per network', () => {
   it("a first D step moves each D weight by −lr_D·g/(|g| + ε) (Kingma & Ba 2015, Alg. 1 at t = 1)", () => {
-    const p = resolveGanPreset('toy-mlp', { train: { lrD: 3e-3, lrG: 1e-5 } });
+    // Without toy-mlp's D dropout, so the clone's gradient below is the step's exactly.
+    const p = resolveGanPreset('toy-mlp', { model: { discriminator: { dropout: 0 } }, train: { lrD: 3e-3, lrG: 1e-5 } });
     const gan = Gan.create(p.model, new Rng(5));
     const clone = Gan.fromWeights(p.model, gan.getWeights());
     const tr = new GanTrainer(gan, p.train, new Rng(6));
@@ -243,26 +244,36 @@ describe('recipe validation', () => {
 });
 
 describe('ring8 (Metz et al. 2017 toy)', () => {
-  // toy-mlp with D faster than G (lr_G 3e-4, lr_D 1e-3; Heusel et al. 2017's two
-  // time-scale rule), batch 256, 16384 points, 40 epochs = 2560 G steps (~10 s here).
-  // Seed-to-seed rate, measured once by hand with exactly these settings on the native
-  // backend (modes covered of 8, 2000 samples, 3σ rule): seeds 1–7 gave 6, 5, 7, 4, 3, 4, 5,
-  // so 1 seed in 7 reaches ≥ 7 — vanilla GANs hop between ring8's modes (Metz et al. 2017,
-  // fig. 1). Seed 3 is that one; a change of backend or numerics can flip it. (Preset lr
-  // 1e-3/1e-3: 1 in 5 at 3840 steps; LSGAN, EMA 0.999, z ∈ R⁸, spectral norm, batch 512 and
-  // WGAN-GP at 1500 G steps were no better in 3–5 seeds each.)
-  it('covers at least 7 of the 8 modes', () => {
-    const p = resolveGanPreset('toy-mlp', { train: { lrG: 3e-4, lrD: 1e-3, batchSize: 256 } });
-    const seed = 3;
+  // toy-mlp's defaults (D dropout 0.2, Adam lr_G 3e-4 / lr_D 1e-3, batch 256; see the
+  // preset's TSDoc) on 16384 points for 70 epochs = 4480 G steps (15–21 s a seed on this
+  // 2-core machine under load), sampled from an EMA of G's weights with decay 0.99 (Yazıcı
+  // et al. 2019): the live G keeps hopping between ring8's modes (Metz et al. 2017, fig. 1),
+  // its average does not.
+  // Seed-to-seed rate (modes covered of 8, 2000 samples, VEEGAN's 3σ rule, native backend):
+  // 9 of 10 seeds cover ≥ 7 modes (seeds 1–10: 8, 8, 8, 7, 8, 8, 8, 7, 3, 7; high-quality
+  // fraction 0.59–0.68 on seeds 1–7 and 10); after 50 epochs 8 of 10; the live G instead of
+  // the EMA: 4, 5, 4, 5 modes on seeds 1–4 after 80 epochs. Seed 1 holds 8 modes from epoch 40 on.
+  // command: GENPHYS_RING8_SEEDS=1-10 npx vitest run test/gan-train.test.ts -t ring8
+  // (one test per seed; the failures are the seeds below 7). The test keeps one fixed seed.
+  const env = process.env.GENPHYS_RING8_SEEDS;
+  const range = env?.match(/^(\d+)-(\d+)$/);
+  const seeds = range ? Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i) : [1];
+  it.each(seeds)('covers at least 7 of the 8 modes (seed %i)', (seed) => {
+    const p = resolveGanPreset('toy-mlp');
     const rng = new Rng(seed);
     const toy = loadToy('toy:ring8:16384', rng.split(7));
     const gan = Gan.create(p.model, rng.split(1));
-    const tr = new GanTrainer(gan, p.train, rng.split(2));
+    const tr = new GanTrainer(gan, { ...p.train, ema: 0.99 }, rng.split(2));
     const data = { n: toy.samples.n, dim: 2, x: toy.samples.data };
-    for (let e = 0; e < 40; e++) tr.trainSlice(data);
-    const s = generateSamples(gan, 2000, new Rng(99));
+    for (let e = 0; e < 70; e++) tr.trainSlice(data);
+    const w = gan.getWeights();
+    for (const [k, v] of tr.emaWeights()!) w.set(k, v);
+    const avg = Gan.fromWeights(p.model, w);
+    const s = generateSamples(avg, 2000, new Rng(99));
     const m = toyMetrics({ data: s, n: 2000, d: 2 }, toy.modes!);
+    console.log(`ring8 seed ${seed}: ${m.modesCovered} modes, high-quality fraction ${m.highQualityFraction.toFixed(3)}`);
     expect(m.modesCovered).toBeGreaterThanOrEqual(7);
+    avg.dispose();
     gan.dispose();
-  }, 60000);
+  }, 120000);
 });

@@ -47,20 +47,20 @@ async function loop(): Promise<void> {
   if (looping) return;
   looping = true;
   try {
-    let unsent = false;
+    let sentIdle = false;
     while (engine && (running || pendingSteps > 0)) {
       await engine.step();
-      unsent = true;
       if (pendingSteps > 0) pendingSteps--;
       const done = !running && pendingSteps === 0;
       if (done || performance.now() - lastSnapshot >= SNAPSHOT_MS) {
         await sendSnapshot();
-        unsent = false;
+        sentIdle = done;
       }
       await yieldToMessages();
     }
-    // A pause handled while yielding ends the loop here: the page still gets the last step's state.
-    if (unsent) await sendSnapshot();
+    // A pause handled while yielding ends the loop here, after a snapshot that still said
+    // "running": the page gets the idle state of the last step.
+    if (!sentIdle) await sendSnapshot();
   } catch (e) {
     running = false;
     pendingSteps = 0;

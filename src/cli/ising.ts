@@ -2,7 +2,7 @@
  * `genphys ising sample|exact|bench|rbm`: Monte Carlo datasets, exact references,
  * sampler throughput, and "can an RBM learn thermodynamics?".
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { join } from 'node:path';
 import { GenphysError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
@@ -22,6 +22,10 @@ import { parseDataSpec } from '../data/spec.js';
 import { catchInterrupts } from '../run/signals.js';
 import { runDirectory } from '../run/paths.js';
 import { runIsingSample } from '../physics/ising-sample-run.js';
+import { DEFAULT_ISING_DIFFUSION, runIsingDiffusion, type IsingDiffusionSettings } from '../physics/diffusion-pipeline.js';
+import { DIFFUSION_ARCHS } from '../diffusion/checkpoint-codec.js';
+import { PREDICTIONS } from '../diffusion/process.js';
+import { initBackend } from '../engine/backend.js';
 
 /** Commander parser for a temperature list (`a:b:n` or a comma list). */
 export function tempsArg(v: string): number[] {
@@ -171,7 +175,7 @@ export function register(program: Command): void {
     .option('--burn-in <n>', 'Monte Carlo burn-in sweeps per chain', intArg(0), 1000)
     .option('--chains <n>', 'Monte Carlo chains per temperature', intArg(1, 4096), 4)
     .option('--hidden <n>', 'hidden units (default 2L², 128 at L = 8; a multiple of L² unless --no-translation-invariant)', intArg(1, 65536))
-    .option('--method <m>', 'cd, pcd, pt (parallel-tempering negative phase, 10 replicas), or exact (the true gradient by enumerating the L² spins; L ≤ 4)', choiceArg(['cd', 'pcd', 'pt', 'exact'] as const), 'pcd')
+    .option('--method <m>', 'cd, pcd, pt (parallel-tempering negative phase, 10 replicas), exact (the true gradient by enumerating the L² spins; L ≤ 4), or pl (the pseudo-likelihood\'s exact gradient: no Markov chain)', choiceArg(['cd', 'pcd', 'pt', 'exact', 'pl'] as const), 'pcd')
     .option('--k <n>', 'Gibbs steps per update', intArg(1, 1000), 5)
     .option('--batch <n>', 'minibatch size', intArg(1), 50)
     .option('--lr <x>', 'learning rate', floatArg(0, Infinity, { min: true }), 0.02)
@@ -181,6 +185,8 @@ export function register(program: Command): void {
     .option('--augment <n>', 'train on n lattice-symmetry images (translations, rotations, reflections) of each configuration', intArg(1, 4096), 1)
     .option('--biases', 'train visible and hidden biases (default: zero biases, an exactly spin-flip-symmetric RBM)')
     .option('--no-translation-invariant', 'free weight matrix (default: weights tied so the RBM is invariant under the L² lattice translations)')
+    .option('--filter-size <k>', 'each translation-invariant filter covers a k × k patch (0 = the whole lattice; 2 holds the Ising model with 4 weights per family)', intArg(0), 0)
+    .option('--pl-sites <n>', 'with --method pl: sites per configuration its gradient samples (0 = all L²)', intArg(0), 0)
     .option('--average <f>', 'tail-average the weights over this fraction of training (Polyak–Ruppert; 0 = last iterate)', floatArg(0, 1), 0.3)
     .option('--rbm-chains <n>', 'Gibbs chains sampling each trained RBM', intArg(1), 100)
     .option('--rbm-burn-in <n>', 'Gibbs steps discarded per chain', intArg(0), 500)
@@ -209,6 +215,93 @@ export function register(program: Command): void {
       }
       await runRbmCommand(o, dir, g.seed, g.quiet);
     });
+  registerDiffusion(ising);
+}
+
+/** Flags of `ising diffusion` (the run's settings, plus --force and --json). */
+type DiffusionCliOpts = IsingDiffusionSettings & { force?: boolean; json?: boolean };
+
+/** Register `ising diffusion` on the `ising` command. */
+function registerDiffusion(ising: Command): void {
+  const d = DEFAULT_ISING_DIFFUSION;
+  ising
+    .command('diffusion')
+    .description('train one diffusion model (DDPM) per temperature on the Monte Carlo configurations `ising rbm` trains on, sample it, and compare e, |m|, C, χ with MC and exact values')
+    .option('--L <n>', 'linear lattice size (≥ 2; a multiple of 4 for a U-Net)', intArg(2, 64), 8)
+    .option('--temps <spec>', "temperatures: 'start:stop:count' or a comma list", tempsArg, parseTemperatures('1.0:3.5:11'))
+    .option('--n <n>', 'training configurations per temperature', intArg(1), 20000)
+    .option('--algo <name>', `Monte Carlo sampler: ${ISING_ALGORITHMS.join(', ')}`, choiceArg(ISING_ALGORITHMS), 'wolff')
+    .option('--sweeps-between <n>', 'sweeps between stored configurations', intArg(1), 10)
+    .option('--burn-in <n>', 'Monte Carlo burn-in sweeps per chain', intArg(0), 1000)
+    .option('--chains <n>', 'Monte Carlo chains per temperature', intArg(1, 4096), 4)
+    .addOption(new Option('--arch <name>', 'denoising network: toy-mlp (the residual MLP on the flattened spins) or a U-Net preset').argParser(choiceArg(DIFFUSION_ARCHS)).default(d.arch))
+    .option('--width <n>', 'hidden width of the toy MLP', intArg(1, 65536), d.width)
+    .option('--blocks <n>', 'residual blocks of the toy MLP', intArg(0, 64), d.blocks)
+    .option('--T <n>', 'diffusion steps T', intArg(1, 100000), d.T)
+    .addOption(new Option('--schedule <kind>', 'noise schedule (linear is scaled by 1000/T)').argParser(choiceArg(['linear', 'cosine'] as const)).default(d.schedule))
+    .addOption(new Option('--prediction <p>', 'network output').argParser(choiceArg(PREDICTIONS)).default(d.prediction))
+    .option('--epochs <n>', 'epochs per temperature', intArg(1), d.epochs)
+    .option('--batch <n>', 'minibatch size', intArg(1), d.batchSize)
+    .option('--lr <x>', 'Adam learning rate', floatArg(0, Infinity, { min: true }), d.lr)
+    .option('--ema <d>', 'EMA decay of the weights (the EMA weights are sampled)', floatArg(0, 1, { max: true }), d.emaDecay)
+    .addOption(new Option('--sampler <s>', 'ddpm (all T steps) or ddim (deterministic, --steps steps)').argParser(choiceArg(['ddpm', 'ddim'] as const)).default(d.sampler))
+    .option('--steps <n>', `DDIM steps, 1…T (default min(${d.steps}, T))`, intArg(1))
+    .option('--samples <n>', 'samples drawn per temperature', intArg(2, 1000000), d.samples)
+    .option('--compare <dir>', 'a finished `ising rbm` run: draw its rows on the same plot (RBM vs diffusion vs MC vs exact)')
+    .option('--workers <n>', 'worker threads for Monte Carlo (default: all cores)', intArg(0, 256))
+    .option('--json', 'print the result rows as one JSON object on stdout instead of the tables')
+    .option('--force', 'replace an existing run in --out')
+    .action(async (given: DiffusionCliOpts & { batch: number; ema: number }, cmd: Command) => {
+      const { force, json, batch, ema, ...rest } = given;
+      const g = globals(cmd);
+      await initBackend(g.backend, { quiet: true });
+      const o: IsingDiffusionSettings = { ...rest, batchSize: batch, emaDecay: ema };
+      await runDiffusionCommand(o, runDirectory(g.out, 'ising-diffusion'), g.seed, g.quiet, force === true, json === true);
+    });
+}
+
+/**
+ * `ising diffusion`: run {@link runIsingDiffusion} with progress bars and Ctrl-C handling
+ * (the temperatures finished are kept; exit 130), print the table or, with `json`, the rows.
+ */
+async function runDiffusionCommand(o: IsingDiffusionSettings, dir: string, seed: number, quiet: boolean, force: boolean, json: boolean): Promise<void> {
+  const log = logger(quiet || json);
+  let bar: ReturnType<typeof progress> | null = null;
+  const stop = catchInterrupts(() => process.stderr.write('\ngenphys: interrupt: stopping the temperature in progress, keeping those done\n'));
+  let res;
+  try {
+    res = await runIsingDiffusion({
+      dir,
+      seed,
+      settings: o,
+      force,
+      signal: stop.signal,
+      onProgress: (e) => {
+        if (e.start !== undefined) {
+          bar?.stop();
+          bar = progress(e.start, e.stage === 'mc' ? `Monte Carlo (${o.algo})` : 'diffusion training + sampling', quiet || json);
+        }
+        if (e.advance !== undefined) bar?.tick(e.advance);
+      },
+    });
+  } catch (err) {
+    if (err instanceof InterruptedError) throw new InterruptedError(`interrupted during Monte Carlo; nothing but ${dir}/config.json was written; rerun with --force --out ${dir}`);
+    throw err;
+  } finally {
+    (bar as ReturnType<typeof progress> | null)?.stop();
+    stop.dispose();
+  }
+  if (json) {
+    const rows = res.rows.map(({ params: _p, preview: _v, ...r }) => r);
+    process.stdout.write(JSON.stringify({ command: 'ising diffusion', dir, status: res.status, seconds: res.seconds, rows }) + '\n');
+  } else if (res.rows.length > 0) {
+    log(comparisonTables(res.rows).terminal);
+    log(deviationLines(res.rows));
+  }
+  const f = res.files;
+  const wrote = f ? `${f.markdown}, ${f.csv}, ${f.svg}, ${f.json}, ${res.rows.length} diffusion runs under ${join(dir, 'diffusion')}` : 'no temperature finished';
+  if (res.status === 'interrupted') throw new InterruptedError(`interrupted after ${res.rows.length} temperatures; wrote ${wrote}`);
+  log(`wrote ${wrote} and the training data under ${join(dir, 'data')} (${res.seconds.toFixed(1)} s)`);
 }
 
 /** Options of `ising rbm` (also used by `demo`). */

@@ -86,7 +86,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     if (backend === 'all' && !isBench) throw new UsageError(`--backend all: only 'genphys bench' compares backends; choose auto, native, wasm or cpu`);
     if (backend === 'all') return;
     selectKernels(backend as 'auto' | 'native' | 'wasm' | 'cpu');
-    // wasm means XNNPACK products for the energy models too (5-15× the TypeScript loops);
+    // wasm means XNNPACK products for the energy models too (4–8× the TypeScript loops);
     // 'cpu' keeps the TypeScript reference kernels.
     if (backend === 'wasm') useKernels(await wasmDenseKernels());
   });

@@ -346,7 +346,7 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'dataset directory override')
     .option('--hidden <n>', 'hidden units', intArg(1), 64)
     .addOption(new Option('--visible <type>', 'visible units: binary, spin (±1) or gaussian (data standardised); default from the data').argParser(choiceArg(['binary', 'spin', 'gaussian'] as const)))
-    .addOption(new Option('--method <m>', 'negative phase: cd, pcd, pt, or exact (enumerates a binary layer of ≤ 20 units: the true gradient); default exact where that costs ≤ 2^26 multiply-adds per update, else pcd').argParser(choiceArg(['cd', 'pcd', 'pt', 'exact'] as const)))
+    .addOption(new Option('--method <m>', 'negative phase: cd, pcd, pt, or exact (enumerates a binary layer of ≤ 20 units: the true gradient); default exact where that costs ≤ 2^26 multiply-adds per update, else pcd; or pl (the pseudo-likelihood\'s exact gradient instead of the likelihood\'s: no Markov chain)').argParser(choiceArg(['cd', 'pcd', 'pt', 'exact', 'pl'] as const)))
     .option('--k <n>', 'Gibbs steps per update', intArg(1), 1)
     .option('--epochs <n>', 'total epochs of the run (also on --resume)', intArg(1), 10)
     .option('--lr <x>', 'learning rate (default 0.05 with --method exact, else 0.01)', floatArg(0, Infinity, { min: true }))

@@ -8,6 +8,9 @@
  *  - 'pt':  persistent parallel-tempering chains (Desjardins et al., AISTATS 2010);
  *  - 'exact': enumeration of a small binary layer (exact-phase.ts): the true gradient of
  *    the minibatch's log-likelihood. The default where it is cheap ({@link exactPhaseIsDefault}).
+ * or, instead of the likelihood, its gradient is replaced by that of
+ *  - 'pl': the pseudo-likelihood Σ_i log p(v_i | v_{−i}) (pseudo-likelihood.ts; Besag 1975),
+ *    exact with no Markov chain and consistent when the data come from a model of the family.
  * Optimisers: SGD with momentum and weight decay, or Adam (Kingma & Ba 2015).
  * Optional centring (Melchior, Fischer & Wiskott, JMLR 2016) and tail averaging of the
  * iterates (Polyak & Juditsky, SIAM J. Control Optim. 30, 838 (1992)).
@@ -17,9 +20,10 @@ import { ShapeError, assertShape } from '../core/errors.js';
 import type { EnergyModel, Params } from './model.js';
 import { ParallelTempering } from './samplers/tempering.js';
 import { ExactPhase, exactPhaseIsDefault } from './exact-phase.js';
+import { pseudoLikelihood, type BinaryRbmLike } from './pseudo-likelihood.js';
 
 /** Negative-phase method. */
-export type TrainMethod = 'cd' | 'pcd' | 'pt' | 'exact';
+export type TrainMethod = 'cd' | 'pcd' | 'pt' | 'exact' | 'pl';
 /** Learning-rate schedule over the planned training (progress p ∈ [0, 1]). */
 export type LrSchedule = 'constant' | 'linear' | 'exponential' | 'cosine';
 
@@ -78,6 +82,8 @@ export interface TrainOptions {
    * zeroed parameters, box clamps) hold for the average too.
    */
   readonly averaging?: number;
+  /** Sites per row the 'pl' gradient sums over, drawn at random (default 0: all of them). */
+  readonly plSites?: number;
 }
 
 /** Fully resolved {@link TrainOptions}. */
@@ -113,6 +119,7 @@ export function resolveTrainOptions(o: TrainOptions = {}, model?: EnergyModel): 
     ptBetaMin: o.ptBetaMin ?? 0,
     initVisibleBias: o.initVisibleBias ?? true,
     averaging: o.averaging ?? 0,
+    plSites: o.plSites ?? 0,
   };
   const posInt = (name: string, v: number) => assertShape(Number.isInteger(v) && v >= 1, `${name} must be a positive integer, got ${v}`);
   posInt('k', r.k);
@@ -123,7 +130,8 @@ export function resolveTrainOptions(o: TrainOptions = {}, model?: EnergyModel): 
   assertShape(r.momentum >= 0 && r.momentum < 1, `momentum must lie in [0, 1), got ${r.momentum}`);
   assertShape(r.weightDecay >= 0, `weightDecay must be ≥ 0, got ${r.weightDecay}`);
   assertShape(r.averaging >= 0 && r.averaging <= 1, `averaging must lie in [0, 1], got ${r.averaging}`);
-  assertShape(['cd', 'pcd', 'pt', 'exact'].includes(r.method), `method must be cd, pcd, pt or exact, got '${r.method}'`);
+  assertShape(['cd', 'pcd', 'pt', 'exact', 'pl'].includes(r.method), `method must be cd, pcd, pt, exact or pl, got '${r.method}'`);
+  assertShape(r.plSites === 0 || (Number.isInteger(r.plSites) && r.plSites >= 1), `plSites must be 0 (all) or a positive integer, got ${r.plSites}`);
   return r;
 }
 
@@ -238,6 +246,8 @@ export class Trainer {
   private lambda: Float32Array | null = null;
   private buf: Record<string, Float32Array> = {};
   private lastReconstruction = 0;
+  /** The minibatch pseudo-likelihood of the last 'pl' update (nats per row; NaN for other methods). */
+  lastPseudoLikelihood = NaN;
   /** Running mean of the parameters over the averaging window, and how many updates it holds. */
   private readonly avg: Params = {};
   private avgCount = 0;
@@ -266,6 +276,10 @@ export class Trainer {
     this.options = resolveTrainOptions(opts, model);
     this.rng = rng;
     if (this.options.method === 'exact') this.exact = new ExactPhase(model);
+    if (this.options.method === 'pl') {
+      assertShape(model.visibleUnits !== 'gaussian' && model.hiddenUnits !== 'gaussian', "method 'pl' needs binary visible and hidden units");
+      assertShape(!this.options.centering, "method 'pl' does not combine with centring");
+    }
     if (this.options.centering) {
       if (model.visibleUnits === 'gaussian') throw new ShapeError('centring is implemented for binary visible units only');
       for (const p of ['W', 'a', 'b']) assertShape(model.trainable.includes(p), `centring needs a trainable '${p}'`);
@@ -412,6 +426,26 @@ export class Trainer {
     if (!Number.isInteger(rows) || rows < 1) throw new ShapeError(`batch has ${batch.length} values, not whole rows of the model's ${nv} visible units (rows × ${nv})`);
     if (o.centering && !this.mu) this.initOffsets(batch);
     for (const p of m.trainable) this.grads[p]!.fill(0);
+    if (o.method === 'pl') {
+      // The pseudo-likelihood's own exact gradient replaces both phases.
+      const sites = o.plSites > 0 ? Math.min(o.plSites, nv) : nv;
+      const mask = (m as { weightMask?: () => Uint8Array | null }).weightMask?.() ?? null;
+      this.lastPseudoLikelihood = pseudoLikelihood(m as unknown as BinaryRbmLike, batch, { grads: this.grads, sites, rng: this.rng, mask });
+      // The reconstruction monitor as for the other methods (the divergence guard reads it).
+      const h = this.buffer('hpos', rows * nh);
+      m.meanHiddens(batch, { out: h });
+      const rec = this.buffer('rec', rows * nv);
+      m.meanVisibles(h, { out: rec });
+      let err = 0;
+      for (let i = 0; i < rec.length; i++) err += (batch[i]! - rec[i]!) ** 2;
+      this.lastReconstruction = err / rows;
+      if (o.weightDecay > 0) {
+        const g = this.grads.W;
+        const W = m.params.W;
+        if (g && W) for (let i = 0; i < g.length; i++) g[i]! -= o.weightDecay * W[i]!;
+      }
+      return this.grads;
+    }
     // Positive phase (mean-field hiddens: Rao–Blackwellised).
     const hPos = this.buffer('hpos', rows * nh);
     m.meanHiddens(batch, { out: hPos });

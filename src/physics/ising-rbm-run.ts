@@ -5,7 +5,7 @@
  * without `force`, and on SIGINT/SIGTERM the finished temperatures are kept (their
  * RBMs, and the table of those rows) with no partial files. Node-only (files).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
@@ -20,8 +20,10 @@ import { LatticeSpinRBM } from './lattice-rbm.js';
 import { squareTranslations } from './lattice.js';
 import {
   checkTrainSettings,
+  comparisonModel,
   comparisonTables,
   datasetTrainingSets,
+  modelLabel,
   defaultRbmWorkers,
   exactObservables,
   runRbmTasks,
@@ -30,6 +32,7 @@ import {
   taskUnits,
   writeComparison,
   type ComparisonFiles,
+  type ComparisonRow,
   type RbmComparisonRow,
   type RbmPipelineOptions,
   type RbmTask,
@@ -54,8 +57,12 @@ export interface IsingRbmSettings {
   readonly chains: number;
   /** Hidden units (default 2L²). */
   readonly hidden?: number;
-  readonly method: 'cd' | 'pcd' | 'pt' | 'exact';
+  readonly method: 'cd' | 'pcd' | 'pt' | 'exact' | 'pl';
   readonly k: number;
+  /** Sites per configuration the 'pl' gradient samples (0 or absent: all). */
+  readonly plSites?: number;
+  /** Side of the patch each filter covers (0 or absent: the whole lattice). */
+  readonly filterSize?: number;
   readonly batch: number;
   readonly lr: number;
   readonly momentum: number;
@@ -101,12 +108,13 @@ export interface IsingRbmRunResult {
 }
 
 /**
- * Deviation summary lines, one per temperature: RBM − MC in percent of MC for e, |m|, C, χ.
+ * Deviation summary lines, one per temperature: model (RBM, diffusion) − MC in percent of MC for e, |m|, C, χ.
  * Where the RBM's exact observables are known the deviation is split as
  * `C 3.1% (model 2.0%, sampling 1.1%)`: model = (RBM exact − MC)/MC, what the trained
  * distribution gets wrong; sampling = (RBM Gibbs − RBM exact)/RBM exact, what the chains add.
  */
-export function deviationLines(rows: readonly RbmComparisonRow[]): string {
+export function deviationLines(rows: readonly ComparisonRow[]): string {
+  const M = modelLabel(comparisonModel(rows));
   const fmt = (x: number, digits: number) => x.toFixed(digits).replace(/^-(0\.?0*)$/, '$1'); // no "-0.00"
   const pct = (a: number, b: number, digits: number) => `${fmt((100 * (a - b)) / Math.abs(b), digits)}%`;
   const OBS = [
@@ -120,7 +128,7 @@ export function deviationLines(rows: readonly RbmComparisonRow[]): string {
   const out: string[] = [];
   for (const r of rows) {
     const total = OBS.map(([name, k, d]) => `${name} ${pct(r.rbm[k].value, r.mc[k].value, d)}`).join('  ');
-    out.push(`T=${r.T.toFixed(3)}  RBM−MC  ${total}${r.kl !== null ? `  KL ${r.kl.toExponential(2)}` : ''}  (train ${r.trainSeconds.toFixed(1)} s)`);
+    out.push(`T=${r.T.toFixed(3)}  ${M}−MC  ${total}${r.kl !== null ? `  KL ${r.kl.toExponential(2)}` : ''}  (train ${r.trainSeconds.toFixed(1)} s)`);
     const x = r.rbmExact;
     if (x && OBS.every(([, k]) => x[k] !== undefined)) {
       const num = (a: number, b: number, d: number) => pct(a, b, d).slice(0, -1);
@@ -148,6 +156,8 @@ export async function runIsingRbm(opts: IsingRbmRunOptions): Promise<IsingRbmRun
   const train: RbmTrainSettings = checkTrainSettings(L, {
     nHidden: o.hidden ?? 2 * L * L, method: o.method, k: o.k, batchSize: o.batch, learningRate: o.lr, momentum: o.momentum, optimizer: o.optimizer, epochs: o.epochs,
     symmetric: o.biases !== true, augment: o.augment ?? 1, translationInvariant: o.translationInvariant !== false, averaging: o.average ?? 0.3,
+    plSites: o.plSites ?? 0,
+    filterSize: o.filterSize ?? 0,
   });
   const dir = opts.dir;
   prepared.commit({ command: opts.command, seed: opts.seed, ...o, L, hidden: train.nHidden, temps: o.data ? 'from dataset' : o.temps });
@@ -188,15 +198,7 @@ export async function runIsingRbm(opts: IsingRbmRunOptions): Promise<IsingRbmRun
     const dataDir = join(dir, 'data');
     npyOf = (T) => resolve(dataDir, temperatureFileName(L, T));
     const onSimulated = (results: readonly SimulationResult[]) => {
-      writeIsingDataset(
-        dataDir,
-        results,
-        { geometry: 'square', L, J: 1, h: 0, algorithm: o.algo, seed: opts.seed, chains: o.chains, burnIn: o.burnIn, sweepsBetween: o.sweepsBetween, createdBy: `genphys ${VERSION}` },
-        (T) => {
-          const k = kaufmanSquare(L, T);
-          return { energy: k.energy, specificHeat: k.specificHeat };
-        },
-      );
+      writeTrainingDataset(dataDir, results, { L, algo: o.algo, seed: opts.seed, chains: o.chains, burnIn: o.burnIn, sweepsBetween: o.sweepsBetween });
       progress({ stage: 'rbm', start: o.temps.length * taskUnits(train) });
     };
     rows = await runRbmPipeline({ ...pipe, temps: o.temps, onSimulated }, rng, (stage, a) => progress({ stage, advance: a }));
@@ -207,7 +209,7 @@ export async function runIsingRbm(opts: IsingRbmRunOptions): Promise<IsingRbmRun
   rows.forEach((r) => {
     const i = ds ? ds.temperatures.findIndex((t) => t.T === r.T) : o.temps.indexOf(r.T);
     const m = new LatticeSpinRBM(
-      { nVisible: L * L, nHidden: train.nHidden!, spinFlipSymmetric: train.symmetric !== false, ...(train.translationInvariant !== false ? { translations: squareTranslations(L), group: `square:${L}` } : {}) },
+      { nVisible: L * L, nHidden: train.nHidden!, spinFlipSymmetric: train.symmetric !== false, ...(train.translationInvariant !== false ? { translations: squareTranslations(L), group: `square:${L}` } : {}), ...(train.filterSize ? { filterSize: train.filterSize } : {}) },
       new Rng(0),
     );
     m.params.W!.set(r.params.W);
@@ -229,6 +231,55 @@ export async function runIsingRbm(opts: IsingRbmRunOptions): Promise<IsingRbmRun
     saveModel(rd, m, { extra: { source: opts.command, T: r.T, L } });
   });
   return { status, rows, files, dir, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** How a pipeline run's Monte Carlo data were made (recorded in the dataset's manifest). */
+export interface TrainingDatasetMeta {
+  readonly L: number;
+  readonly algo: IsingAlgorithm;
+  readonly seed: number;
+  readonly chains: number;
+  readonly burnIn: number;
+  readonly sweepsBetween: number;
+}
+
+/**
+ * Save a pipeline run's Monte Carlo training data under `dataDir` as an `ising sample`
+ * dataset (square lattice, J = 1, h = 0, Kaufman's e and C as the exact references), so
+ * that the run's models can be reopened on exactly the data they were trained on.
+ */
+export function writeTrainingDataset(dataDir: string, results: readonly SimulationResult[], m: TrainingDatasetMeta): void {
+  writeIsingDataset(
+    dataDir,
+    results,
+    { geometry: 'square', L: m.L, J: 1, h: 0, algorithm: m.algo, seed: m.seed, chains: m.chains, burnIn: m.burnIn, sweepsBetween: m.sweepsBetween, createdBy: `genphys ${VERSION}` },
+    (T) => {
+      const k = kaufmanSquare(m.L, T);
+      return { energy: k.energy, specificHeat: k.specificHeat };
+    },
+  );
+}
+
+/**
+ * The comparison rows of a finished `ising rbm` or `ising diffusion` run (its results.json),
+ * e.g. to draw them next to another model's.
+ * @throws UsageError (one line, naming `flag`) when `dir` holds no readable results.json of rows
+ */
+export function readComparisonRows(dir: string, flag = '--compare'): ComparisonRow[] {
+  const path = join(dir, 'results.json');
+  if (!existsSync(path)) throw new UsageError(`${flag} ${dir}: no results.json there (not a finished 'ising rbm' or 'ising diffusion' run)`);
+  let rows: unknown;
+  try {
+    rows = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`${flag} ${dir}: results.json is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const ok = (r: unknown): r is ComparisonRow => {
+    const x = r as Partial<ComparisonRow> | null;
+    return typeof x?.T === 'number' && typeof x.rbm?.energy?.value === 'number' && typeof x.mc?.energy?.value === 'number';
+  };
+  if (!Array.isArray(rows) || rows.length === 0 || !rows.every(ok)) throw new UsageError(`${flag} ${dir}: results.json holds no comparison rows`);
+  return rows;
 }
 
 /** Indices into the dataset's temperatures of each wanted T (within 5e-5, as `ising:DIR:T` elsewhere). */

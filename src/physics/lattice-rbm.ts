@@ -13,6 +13,7 @@
  *   Boltzmann distribution on a torus is, and the model has F·N weights instead of
  *   nHidden·N. With F = 2 it contains the Ising model exactly (one family per bond
  *   direction: f = w on a bond's two sites, cosh 2w = e^{2βJ}).
+ * - Local filters (optional `filterSize` k): each filter lives on a k × k patch.
  */
 import { Rng } from '../core/rng.js';
 import { assertShape } from '../core/errors.js';
@@ -83,6 +84,14 @@ export interface LatticeSpinRBMOptions {
    * translations are those of a square lattice.
    */
   readonly group?: string;
+  /**
+   * Side k of the square patch a filter may cover (square:L groups only; default 0: the
+   * whole lattice): filter weights outside the k × k patch of sites (x, y), 0 ≤ x, y < k,
+   * are held at zero, as a convolutional RBM's receptive field (Lee et al., ICML 2009).
+   * k = 2 already contains the Ising model (a bond in each direction inside the patch) with
+   * 4 weights per family instead of L², so the fit estimates far fewer parameters.
+   */
+  readonly filterSize?: number;
 }
 
 /** A ±1-spin RBM whose parameters stay in the subspace of the chosen lattice symmetries. */
@@ -93,6 +102,9 @@ export class LatticeSpinRBM extends BernoulliRBM {
   /** The translation group, or null. */
   readonly translations: readonly Int32Array[] | null;
   private readonly filter: Float64Array;
+  /** 1 where a filter may be non-zero (all ones without a filter size). */
+  private readonly support: Uint8Array | null;
+  private mask: Uint8Array | null = null;
 
   /**
    * @param opts - sizes and symmetries
@@ -105,10 +117,19 @@ export class LatticeSpinRBM extends BernoulliRBM {
     const L = Math.round(Math.sqrt(opts.nVisible));
     const group = opts.group ?? (this.translations && L * L === opts.nVisible && this.translations.length === opts.nVisible && sameGroup(this.translations, squareTranslations(L)) ? `square:${L}` : null);
     // The checkpoint config names everything needed to rebuild the model with its symmetries.
+    const k = opts.filterSize ?? 0;
+    assertShape(Number.isInteger(k) && k >= 0, `filterSize must be a non-negative integer, got ${k}`);
+    if (k > 0) {
+      assertShape(group === `square:${L}`, 'filterSize needs the translations of a square lattice (square:L)');
+      assertShape(k <= L, `filterSize ${k} exceeds the lattice side ${L}`);
+      this.support = new Uint8Array(opts.nVisible);
+      for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) this.support[y * L + x] = 1;
+    } else this.support = null;
     (this as { config: LatticeSpinRBM['config'] }).config = {
       ...this.config,
       spinFlipSymmetric: this.spinFlipSymmetric,
       translations: this.translations === null ? null : group ?? this.translations.map((g) => Array.from(g)),
+      ...(k > 0 ? { filterSize: k } : {}),
     };
     this.filter = new Float64Array(opts.nVisible);
     const G = this.translations;
@@ -135,6 +156,25 @@ export class LatticeSpinRBM extends BernoulliRBM {
     this.project();
   }
 
+  /**
+   * Which weights can be non-zero (nVisible × nHidden, 1 = free), for a model with local
+   * filters; null when every weight is free. The pseudo-likelihood gradient then sums over
+   * the free weights only.
+   */
+  weightMask(): Uint8Array | null {
+    if (!this.support || !this.translations) return null;
+    if (!this.mask) {
+      const G = this.translations;
+      const N = this.nVisible;
+      const H = this.nHidden;
+      const m = new Uint8Array(N * H);
+      for (let fam = 0; fam < H / G.length; fam++)
+        for (let g = 0; g < G.length; g++) for (let i = 0; i < N; i++) if (this.support[i]) m[G[g]![i]! * H + fam * G.length + g] = 1;
+      this.mask = m;
+    }
+    return this.mask;
+  }
+
   /** Restore the constraints: zero (or tie) the biases, tie the weights to their orbit average. */
   project(): void {
     const a = this.params.a!;
@@ -157,6 +197,7 @@ export class LatticeSpinRBM extends BernoulliRBM {
         const p = G[g]!;
         for (let i = 0; i < N; i++) f[i]! += W[p[i]! * H + j0 + g]!;
       }
+      if (this.support) for (let i = 0; i < N; i++) if (!this.support[i]) f[i] = 0;
       for (let g = 0; g < nG; g++) {
         const p = G[g]!;
         for (let i = 0; i < N; i++) W[p[i]! * H + j0 + g] = f[i]! / nG;
@@ -187,6 +228,7 @@ registerModel('ebm', LATTICE_RBM_KIND, (c) => {
       spinFlipSymmetric: c.spinFlipSymmetric !== false,
       ...(translations ? { translations } : {}),
       ...(group ? { group } : {}),
+      ...(typeof c.filterSize === 'number' ? { filterSize: c.filterSize } : {}),
     },
     new Rng(0),
   );

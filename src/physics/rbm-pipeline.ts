@@ -49,7 +49,7 @@ export interface RbmTrainSettings {
   /** Hidden units (default 2·L², i.e. 128 at L = 8). */
   readonly nHidden?: number;
   /** 'cd', 'pcd' (default) or 'exact' (enumerates the L² visible spins: L ≤ 4). */
-  readonly method?: Extract<TrainMethod, 'cd' | 'pcd' | 'pt' | 'exact'>;
+  readonly method?: Extract<TrainMethod, 'cd' | 'pcd' | 'pt' | 'exact' | 'pl'>;
   /** Gibbs steps per update (default 5). */
   readonly k?: number;
   /** Minibatch size (default 50). */
@@ -91,6 +91,17 @@ export interface RbmTrainSettings {
    * average is the trained model (default 0.3; 0 = the last iterate).
    */
   readonly averaging?: number;
+  /**
+   * With method 'pl': sites per configuration the pseudo-likelihood gradient sums over,
+   * drawn at random (default 0: all L²; the cost per configuration scales with it).
+   */
+  readonly plSites?: number;
+  /**
+   * Side k of the patch each translation-invariant filter covers (default 0: the whole
+   * lattice; see {@link LatticeSpinRBM}): k = 2 holds the Ising model with 4 weights per
+   * family instead of L².
+   */
+  readonly filterSize?: number;
 }
 
 /** How the trained RBM is sampled to measure observables. */
@@ -177,13 +188,17 @@ export function resolveTrain(s: RbmTrainSettings = {}, nSpins = 64): Required<Rb
     augment: s.augment ?? 1,
     translationInvariant: s.translationInvariant ?? true,
     averaging: s.averaging ?? 0.3,
+    plSites: s.plSites ?? 0,
+    filterSize: s.filterSize ?? 0,
   } as const;
   for (const [k, v] of [['hidden', r.nHidden], ['k', r.k], ['batch', r.batchSize], ['epochs', r.epochs], ['augment', r.augment]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k}: must be a positive integer, got ${v}`);
   }
   if (!(r.learningRate > 0)) throw new UsageError(`--lr: must be > 0, got ${r.learningRate}`);
-  if (!['cd', 'pcd', 'pt', 'exact'].includes(r.method)) throw new UsageError(`--method: expected cd, pcd, pt or exact, got '${String(r.method)}'`);
+  if (!['cd', 'pcd', 'pt', 'exact', 'pl'].includes(r.method)) throw new UsageError(`--method: expected cd, pcd, pt, exact or pl, got '${String(r.method)}'`);
   if (!(r.averaging >= 0 && r.averaging <= 1)) throw new UsageError(`--average: must lie in [0, 1], got ${r.averaging}`);
+  if (!(Number.isInteger(r.plSites) && r.plSites >= 0)) throw new UsageError(`--pl-sites: must be 0 (all) or a positive integer, got ${r.plSites}`);
+  if (!(Number.isInteger(r.filterSize) && r.filterSize >= 0)) throw new UsageError(`--filter-size: must be 0 (the whole lattice) or a positive integer, got ${r.filterSize}`);
   return r;
 }
 
@@ -192,6 +207,8 @@ export function checkTrainSettings(L: number, s: RbmTrainSettings = {}): Require
   const N = L * L;
   const r = resolveTrain(s, N);
   if (r.method === 'exact' && N > 20) throw new UsageError(`--method exact: enumerates the ${N} visible spins; it needs L² ≤ 20 (L ≤ 4)`);
+  if (r.filterSize > 0 && !r.translationInvariant) throw new UsageError('--filter-size: local filters need translation-invariant weights (drop --no-translation-invariant)');
+  if (r.filterSize > L) throw new UsageError(`--filter-size: ${r.filterSize} exceeds the lattice side L = ${L}`);
   if (r.translationInvariant && r.nHidden % N !== 0) {
     throw new UsageError(`--hidden: translation-invariant weights need a multiple of L² = ${N} hidden units, got ${r.nHidden} (or pass --no-translation-invariant)`);
   }
@@ -349,12 +366,12 @@ export async function trainAndSampleRbm(task: RbmTask, onProgress?: (units: numb
   const data = Float32Array.from(task.spins);
   const trainData = tr.augment > 1 ? latticeSymmetryImages(data, task.L, tr.augment, root.split(3)) : data;
   const rbm = new LatticeSpinRBM(
-    { nVisible: N, nHidden: tr.nHidden, initStd: tr.initStd, spinFlipSymmetric: tr.symmetric, ...(tr.translationInvariant ? { translations: squareTranslations(task.L) } : {}) },
+    { nVisible: N, nHidden: tr.nHidden, initStd: tr.initStd, spinFlipSymmetric: tr.symmetric, ...(tr.translationInvariant ? { translations: squareTranslations(task.L) } : {}), ...(tr.filterSize > 0 ? { filterSize: tr.filterSize } : {}) },
     root.split(0),
   );
   const trainer = new Trainer(
     rbm,
-    { method: tr.method, k: tr.k, batchSize: tr.batchSize, chains: tr.pcdChains, learningRate: tr.learningRate, momentum: tr.momentum, optimizer: tr.optimizer, schedule: tr.schedule, finalLrFactor: 0.01, initVisibleBias: !tr.symmetric, averaging: tr.averaging },
+    { method: tr.method, k: tr.k, batchSize: tr.batchSize, chains: tr.pcdChains, learningRate: tr.learningRate, momentum: tr.momentum, optimizer: tr.optimizer, schedule: tr.schedule, finalLrFactor: 0.01, initVisibleBias: !tr.symmetric, averaging: tr.averaging, plSites: tr.plSites },
     root.split(1),
   );
   const t0 = performance.now();
@@ -450,29 +467,55 @@ export function exactObservables(L: number, T: number, dosCache?: Map<number, Re
   return { energy: k.energy, specificHeat: k.specificHeat, source: 'Kaufman' };
 }
 
-/** One row of the comparison. */
-export interface RbmComparisonRow {
+/** Which generative model a comparison row measures. */
+export type ComparisonModel = 'rbm' | 'diffusion';
+
+/**
+ * One row of the comparison, whatever the model: Monte Carlo, the model's samples and
+ * exact values at one temperature. RBM rows ({@link RbmComparisonRow}) add the trained
+ * parameters; diffusion rows (src/physics/diffusion-pipeline.ts) are this type as is.
+ */
+export interface ComparisonRow {
   /** Temperature. */
   readonly T: number;
   /** Monte Carlo observables of the data. */
   readonly mc: McObservables;
-  /** Observables of the trained RBM's samples. */
+  /**
+   * Observables of the trained model's samples (the field keeps the name it had when the
+   * RBM was the only model, so that older results.json files still read).
+   */
   readonly rbm: ThermoEstimates;
   /** Exact values. */
   readonly exact: ExactObservables;
-  /** KL(p_Boltzmann ‖ p_RBM) in nats (L ≤ 4 only). */
+  /** KL(p_Boltzmann ‖ p_RBM) in nats (RBM at L ≤ 4 only; null otherwise). */
   readonly kl: number | null;
   /**
    * The RBM's own observables, exact by enumerating its marginal (L ≤ 4 only): what the
    * Gibbs chains estimate. null (or absent, in a results.json of an older version) otherwise.
    */
   readonly rbmExact: ExactObservables | null;
-  /** Seconds spent training and sampling the RBM. */
+  /** Seconds spent training and sampling the model. */
   readonly trainSeconds: number;
-  /** Seconds spent sampling the RBM. */
+  /** Seconds spent sampling the model. */
   readonly sampleSeconds: number;
+  /** The model measured (absent: 'rbm', as in every row written before there was another). */
+  readonly model?: ComparisonModel;
+}
+
+/** One row of the RBM comparison. */
+export interface RbmComparisonRow extends ComparisonRow {
   /** The trained RBM's parameters (W: L² × nHidden, ±1 units); left out of results.json. */
   readonly params: RbmTaskOutput['params'];
+}
+
+/** The model of a set of rows ('rbm' unless they say otherwise). */
+export function comparisonModel(rows: readonly ComparisonRow[]): ComparisonModel {
+  return rows[0]?.model ?? 'rbm';
+}
+
+/** How a model is named in table headers and plot legends. */
+export function modelLabel(model: ComparisonModel): string {
+  return model === 'diffusion' ? 'diffusion' : 'RBM';
 }
 
 /** Options of {@link runRbmPipeline}. */
@@ -531,6 +574,22 @@ export interface TrainingSet {
 export async function runRbmPipeline(opts: RbmPipelineOptions, rng: Rng, onProgress?: PipelineProgress): Promise<RbmComparisonRow[]> {
   const L = opts.L ?? 8;
   checkTrainSettings(L, opts.train);
+  const sets = await simulateTrainingSets(opts, rng, (s) => onProgress?.('mc', s));
+  return runRbmOnTrainingSets(L, sets, opts, rng, onProgress);
+}
+
+/** The Monte Carlo part of {@link RbmPipelineOptions}: what {@link simulateTrainingSets} reads. */
+export type TrainingDataOptions = Pick<RbmPipelineOptions, 'L' | 'temps' | 'algorithm' | 'nTrain' | 'sweepsBetween' | 'burnIn' | 'chains' | 'workers' | 'onSimulated' | 'signal'>;
+
+/**
+ * The Monte Carlo training sets of a pipeline run: `chains` chains per temperature
+ * (seeded from `rng.split(0)`), each storing a configuration every `sweepsBetween`
+ * sweeps, cut to `nTrain` per temperature. Every model's pipeline draws its data here,
+ * so that for the same seed an RBM and a diffusion model see identical configurations.
+ * `onProgress` gets sweeps done.
+ */
+export async function simulateTrainingSets(opts: TrainingDataOptions, rng: Rng, onProgress?: (sweeps: number) => void): Promise<TrainingSet[]> {
+  const L = opts.L ?? 8;
   const nTrain = opts.nTrain ?? 20000;
   const chains = opts.chains ?? 4;
   const sweepsBetween = opts.sweepsBetween ?? 10;
@@ -540,16 +599,15 @@ export async function runRbmPipeline(opts: RbmPipelineOptions, rng: Rng, onProgr
     opts.temps,
     { L, algorithm: opts.algorithm ?? 'wolff', chains, burnIn: opts.burnIn ?? 1000, sweeps: perChain * sweepsBetween, sampleEvery: sweepsBetween },
     rng.split(0),
-    { workers, onProgress: (s) => onProgress?.('mc', s), ...(opts.signal ? { signal: opts.signal } : {}) },
+    { workers, onProgress: (s) => onProgress?.(s), ...(opts.signal ? { signal: opts.signal } : {}) },
   );
   const trimmed = mc.map((r) => trimSamples(r, nTrain));
   opts.onSimulated?.(trimmed);
-  const sets: TrainingSet[] = trimmed.map((r) => ({
+  return trimmed.map((r) => ({
     T: r.T,
     spins: r.samples,
     mc: { ...r.thermo, tauAbsMagnetisation: r.thermo.tauAbsMagnetisation.tau },
   }));
-  return runRbmOnTrainingSets(L, sets, opts, rng, onProgress);
 }
 
 /**
@@ -590,8 +648,12 @@ export function relativeDeviation(rbm: Estimate, mc: Estimate): number {
   return (100 * (rbm.value - mc.value)) / Math.abs(mc.value);
 }
 
-/** Integrated autocorrelation time of a row's RBM chains, or NaN where a row lacks it. */
-function rbmTau(r: RbmComparisonRow, which: 'tauEnergy' | 'tauAbsMagnetisation'): number {
+/**
+ * Integrated autocorrelation time of a row's RBM chains, or NaN where a row lacks it. A
+ * diffusion row has none to report: its samples are independent draws.
+ */
+function rbmTau(r: ComparisonRow, which: 'tauEnergy' | 'tauAbsMagnetisation'): number {
+  if (r.model === 'diffusion') return NaN;
   return (r.rbm as Partial<ThermoEstimates>)[which]?.tau ?? NaN;
 }
 
@@ -600,10 +662,17 @@ function rbmTau(r: RbmComparisonRow, which: 'tauEnergy' | 'tauAbsMagnetisation')
  * carry {@link RbmComparisonRow.rbmExact}, `<obs> RBM exact` follows each `<obs> RBM`: the
  * RBM Gibbs estimate minus it is sampling error, it minus MC (or exact) is model error.
  * τ_e and τ_|m| of the RBM chains (in Gibbs steps) say how far the error bars can be trusted.
+ * Rows of another model ({@link ComparisonRow.model}) are named after it in the headers
+ * (`e diffusion`, CSV `e_diffusion`); the τ columns, which only Markov chains have, are
+ * then left out of the Markdown and terminal tables and empty in the CSV.
  */
-export function comparisonTables(rows: readonly RbmComparisonRow[]): { markdown: string; csv: string; terminal: string } {
+export function comparisonTables(rows: readonly ComparisonRow[]): { markdown: string; csv: string; terminal: string } {
+  const kind = comparisonModel(rows);
+  const M = modelLabel(kind);
+  const tag = kind === 'rbm' ? 'rbm' : kind;
+  const hasTau = kind === 'rbm';
   const hasKL = rows.some((r) => r.kl !== null);
-  const rbmExactOf = (r: RbmComparisonRow): ExactObservables | null => r.rbmExact ?? null;
+  const rbmExactOf = (r: ComparisonRow): ExactObservables | null => r.rbmExact ?? null;
   const hasRbmExact = rows.some((r) => rbmExactOf(r) !== null);
   // An RBM value more than 3 combined standard errors from Monte Carlo is marked ‡ (model error, or sampling
   // error the error bars do not cover); exact columns with no value at any T are left out. An RBM value
@@ -618,13 +687,12 @@ export function comparisonTables(rows: readonly RbmComparisonRow[]): { markdown:
     ['C', 'C', 'specificHeat'],
     ['χ', 'chi', 'susceptibility'],
   ] as const;
-  const get = (r: RbmComparisonRow, k: (typeof obs)[number][2]) => [r.mc[k], r.rbm[k], pick(rbmExactOf(r), k), r.exact[k]] as const;
+  const get = (r: ComparisonRow, k: (typeof obs)[number][2]) => [r.mc[k], r.rbm[k], pick(rbmExactOf(r), k), r.exact[k]] as const;
   const withExact = obs.map(([, , k]) => rows.some((r) => r.exact[k] !== undefined));
   const header = [
     'T',
-    ...obs.flatMap(([name], i) => [`${name} MC`, `${name} RBM`, ...(hasRbmExact ? [`${name} RBM exact`] : []), ...(withExact[i] ? [`${name} exact`] : [])]),
-    'τ_e RBM',
-    'τ_|m| RBM',
+    ...obs.flatMap(([name], i) => [`${name} MC`, `${name} ${M}`, ...(hasRbmExact ? [`${name} RBM exact`] : []), ...(withExact[i] ? [`${name} exact`] : [])]),
+    ...(hasTau ? ['τ_e RBM', 'τ_|m| RBM'] : []),
     ...(hasKL ? ['KL (nats)'] : []),
   ];
   const tauCell = (t: number) => (Number.isFinite(t) ? t.toFixed(1) : '—');
@@ -634,15 +702,14 @@ export function comparisonTables(rows: readonly RbmComparisonRow[]): { markdown:
       const [mc, rb, rx, ex] = get(r, k);
       return [formatEstimate(mc), cell(rb, mc, rx), ...(hasRbmExact ? [formatNumber(rx, 4)] : []), ...(withExact[i] ? [formatNumber(ex, 4)] : [])];
     }),
-    tauCell(rbmTau(r, 'tauEnergy')),
-    tauCell(rbmTau(r, 'tauAbsMagnetisation')),
+    ...(hasTau ? [tauCell(rbmTau(r, 'tauEnergy')), tauCell(rbmTau(r, 'tauAbsMagnetisation'))] : []),
     ...(hasKL ? [r.kl === null ? '—' : r.kl.toExponential(2)] : []),
   ]);
   const marked = rows.some((r) => obs.some(([, , k]) => off(get(r, k)[1], get(r, k)[0])));
   const sampled = rows.some((r) => obs.some(([, , k]) => unmixed(get(r, k)[1], get(r, k)[2])));
   // The CSV keeps one column set whatever the run (empty fields where a value is unknown), so runs at
   // different L concatenate.
-  const csvHeader = ['T', ...obs.flatMap(([, o]) => [`${o}_mc`, `${o}_mc_err`, `${o}_rbm`, `${o}_rbm_err`, `${o}_rbm_exact`, `${o}_exact`]), 'tau_e_rbm', 'tau_abs_m_rbm', 'kl_nats', 'exact_source'];
+  const csvHeader = ['T', ...obs.flatMap(([, o]) => [`${o}_mc`, `${o}_mc_err`, `${o}_${tag}`, `${o}_${tag}_err`, `${o}_rbm_exact`, `${o}_exact`]), `tau_e_${tag}`, `tau_abs_m_${tag}`, 'kl_nats', 'exact_source'];
   const csv = rows.map((r) => {
     const cols: (string | number)[] = [r.T];
     for (const [, , k] of obs) {
@@ -652,21 +719,23 @@ export function comparisonTables(rows: readonly RbmComparisonRow[]): { markdown:
     cols.push(rbmTau(r, 'tauEnergy'), rbmTau(r, 'tauAbsMagnetisation'), r.kl ?? '', r.exact.source);
     return cols;
   });
-  const notes = (marked ? '\n‡ RBM − MC exceeds 3 combined standard errors.' : '') + (sampled ? '\n† RBM Gibbs chains − RBM exact exceeds 3 standard errors: sampling error the error bars miss.' : '');
+  const notes = (marked ? `\n‡ ${M} − MC exceeds 3 combined standard errors.` : '') + (sampled ? '\n† RBM Gibbs chains − RBM exact exceeds 3 standard errors: sampling error the error bars miss.' : '');
   // For a terminal: the observables packed into tables of at most TERMINAL_WIDTH columns, in
   // the compact value(error) notation; τ and KL close the last table.
   const groups = obs.map(([name, , k], i) => ({
-    header: [`${name} MC`, `${name} RBM`, ...(hasRbmExact ? [`${name} RBM exact`] : []), ...(withExact[i] ? [`${name} exact`] : [])],
+    header: [`${name} MC`, `${name} ${M}`, ...(hasRbmExact ? [`${name} RBM exact`] : []), ...(withExact[i] ? [`${name} exact`] : [])],
     cells: rows.map((r) => {
       const [mc, rb, rx, ex] = get(r, k);
       const mark = (off(rb, mc) ? ' ‡' : '') + (unmixed(rb, rx) ? ' †' : '');
       return [formatConcise(mc), formatConcise(rb) + mark, ...(hasRbmExact ? [formatNumber(rx, 4)] : []), ...(withExact[i] ? [formatNumber(ex, 4)] : [])];
     }),
   }));
-  groups.push({
-    header: ['τ_e RBM', 'τ_|m| RBM', ...(hasKL ? ['KL (nats)'] : [])],
-    cells: rows.map((r) => [tauCell(rbmTau(r, 'tauEnergy')), tauCell(rbmTau(r, 'tauAbsMagnetisation')), ...(hasKL ? [r.kl === null ? '—' : r.kl.toExponential(2)] : [])]),
-  });
+  if (hasTau || hasKL) {
+    groups.push({
+      header: [...(hasTau ? ['τ_e RBM', 'τ_|m| RBM'] : []), ...(hasKL ? ['KL (nats)'] : [])],
+      cells: rows.map((r) => [...(hasTau ? [tauCell(rbmTau(r, 'tauEnergy')), tauCell(rbmTau(r, 'tauAbsMagnetisation'))] : []), ...(hasKL ? [r.kl === null ? '—' : r.kl.toExponential(2)] : [])]),
+    });
+  }
   const widthOf = (g: (typeof groups)[number]) => g.header.reduce((w, h, j) => w + 2 + Math.max(h.length, ...g.cells.map((c) => c[j]!.length)), 0);
   const tables: (typeof groups)[] = [];
   let used = 5;
@@ -685,25 +754,51 @@ export function comparisonTables(rows: readonly RbmComparisonRow[]): { markdown:
 /** The widest a terminal table gets (columns); wider content is split into more tables. */
 export const TERMINAL_WIDTH = 100;
 
+/** Another model's rows drawn on the same plot (e.g. an `ising rbm` run's next to a diffusion run). */
+export interface ComparisonOverlay {
+  /** Legend name (default: the rows' model label). */
+  readonly name?: string;
+  readonly rows: readonly ComparisonRow[];
+}
+
+/** A series of {@link comparisonPanels}. */
+export interface ComparisonSeries {
+  readonly name: string;
+  readonly x: number[];
+  readonly y: number[];
+  readonly yErr?: number[];
+  readonly style?: 'points' | 'curve';
+}
+
 /**
- * Series for the four-panel plot of e, |m|, C, χ against T: Monte Carlo and RBM with their
- * error bars at the sampled temperatures, and the exact values as dense dashed curves
+ * Series for the four-panel plot of e, |m|, C, χ against T: Monte Carlo and the model with
+ * their error bars at the sampled temperatures, and the exact values as dense dashed curves
  * (Kaufman's e and C at this L, or enumeration of all four for L ≤ 5; both cheap), with
- * Onsager's infinite-lattice m₀ for context. Units: J = k_B = 1.
+ * Onsager's infinite-lattice m₀ for context. Units: J = k_B = 1. Each overlay adds its
+ * model's points; with overlays the point series are nudged apart along T by ±0.6 % of
+ * the range, so that error bars at the same temperature stay distinguishable.
  */
-export function comparisonPanels(rows: readonly RbmComparisonRow[], L: number): { title: string; yLabel: string; series: { name: string; x: number[]; y: number[]; yErr?: number[]; style?: 'points' | 'curve' }[] }[] {
+export function comparisonPanels(rows: readonly ComparisonRow[], L: number, overlays: readonly ComparisonOverlay[] = []): { title: string; yLabel: string; series: ComparisonSeries[] }[] {
   const T = rows.map((r) => r.T);
-  const lo = Math.min(...T), hi = Math.max(...T);
+  const allT = [...T, ...overlays.flatMap((o) => o.rows.map((r) => r.T))];
+  const lo = Math.min(...allT), hi = Math.max(...allT);
   const grid = Array.from({ length: 121 }, (_, i) => lo + ((hi - lo) * i) / 120);
   const cache = new Map<number, ReturnType<typeof enumerate>>();
   const dense = grid.map((t) => exactObservables(L, t, cache));
   const source = dense[0]?.source ?? rows[0]?.exact.source ?? 'exact';
+  const label = modelLabel(comparisonModel(rows));
+  // Without overlays nothing moves (the plot of an RBM run is as it always was).
+  const nudge = overlays.length === 0 ? 0 : 0.006 * (hi - lo || 1);
+  const at = (ts: readonly number[], k: number) => ts.map((t) => t + k * nudge);
   type Key = 'energy' | 'absMagnetisation' | 'specificHeat' | 'susceptibility';
   const panel = (title: string, yLabel: string, key: Key) => {
-    const series: { name: string; x: number[]; y: number[]; yErr?: number[]; style?: 'points' | 'curve' }[] = [
+    const series: ComparisonSeries[] = [
       { name: 'Monte Carlo', x: T, y: rows.map((r) => r.mc[key].value), yErr: rows.map((r) => r.mc[key].error) },
-      { name: 'RBM', x: T, y: rows.map((r) => r.rbm[key].value), yErr: rows.map((r) => r.rbm[key].error) },
+      { name: label, x: at(T, 1), y: rows.map((r) => r.rbm[key].value), yErr: rows.map((r) => r.rbm[key].error) },
     ];
+    overlays.forEach((o, j) => {
+      series.push({ name: o.name ?? modelLabel(comparisonModel(o.rows)), x: at(o.rows.map((r) => r.T), -(j + 1)), y: o.rows.map((r) => r.rbm[key].value), yErr: o.rows.map((r) => r.rbm[key].error) });
+    });
     if (dense.every((d) => d[key] !== undefined)) series.push({ name: `exact (${source}, L=${L})`, x: grid, y: dense.map((d) => d[key]!), style: 'curve' });
     return { title, yLabel, series };
   };
@@ -730,11 +825,27 @@ export interface ComparisonFiles {
   readonly json: string;
 }
 
+/** Options of {@link writeComparison}. */
+export interface WriteComparisonOptions {
+  /** Title of the table and plot (default: "Ising L=…: Monte Carlo vs <model>[ vs <overlays>] vs exact"). */
+  readonly title?: string;
+  /** Other models' rows to draw on the plot ({@link comparisonPanels}). */
+  readonly overlays?: readonly ComparisonOverlay[];
+  /** A paragraph added to comparison.md under the title (e.g. how the model was sampled). */
+  readonly note?: string;
+}
+
 /**
  * Write the comparison as `comparison.md`, `comparison.csv`, `comparison.svg`
  * (e, |m|, C, χ against T with T_c marked) and `results.json` under `dir`.
+ * `opts` may be the title alone (as before there were options).
  */
-export async function writeComparison(dir: string, rows: readonly RbmComparisonRow[], L: number, title = `Ising L=${L}: Monte Carlo vs RBM vs exact`): Promise<ComparisonFiles> {
+export async function writeComparison(dir: string, rows: readonly ComparisonRow[], L: number, opts: string | WriteComparisonOptions = {}): Promise<ComparisonFiles> {
+  const o: WriteComparisonOptions = typeof opts === 'string' ? { title: opts } : opts;
+  const kind = comparisonModel(rows);
+  const overlays = o.overlays ?? [];
+  const names = [modelLabel(kind), ...overlays.map((x) => x.name ?? modelLabel(comparisonModel(x.rows)))];
+  const title = o.title ?? `Ising L=${L}: Monte Carlo vs ${names.join(' vs ')} vs exact`;
   const { markdown, csv } = comparisonTables(rows);
   const files: ComparisonFiles = {
     markdown: join(dir, 'comparison.md'),
@@ -745,13 +856,17 @@ export async function writeComparison(dir: string, rows: readonly RbmComparisonR
   const rbmExactNote = rows.some((r) => (r.rbmExact ?? null) !== null)
     ? ' "RBM exact": the trained RBM\'s own values, summed over all 2^N states of its marginal; RBM − RBM exact is sampling error, RBM exact − MC model error.'
     : '';
+  const tauNote = kind === 'rbm' ? " τ: integrated autocorrelation times of the RBM's Gibbs chains, in steps." : '';
   writeFileAtomic(
     files.markdown,
-    `# ${title}\n\nPer-site observables, ± one standard error (binning/jackknife). χ = βN(⟨m²⟩ − ⟨|m|⟩²).${rbmExactNote} τ: integrated autocorrelation times of the RBM's Gibbs chains, in steps.\n\n${markdown}`,
+    `# ${title}\n\nPer-site observables, ± one standard error (binning/jackknife). χ = βN(⟨m²⟩ − ⟨|m|⟩²).${rbmExactNote}${tauNote}${o.note ? ` ${o.note}` : ''}\n\n${markdown}`,
   );
   writeFileAtomic(files.csv, csv);
-  const svg = await facetLinePlotSvg({ title: `${title} (J = k_B = 1)`, xLabel: 'temperature T  [J/k_B]', panels: comparisonPanels(rows, L), vlines: [criticalLine()] });
+  const svg = await facetLinePlotSvg({ title: `${title} (J = k_B = 1)`, xLabel: 'temperature T  [J/k_B]', panels: comparisonPanels(rows, L, overlays), vlines: [criticalLine()] });
   writeSvg(files.svg, svg);
-  writeJsonAtomic(files.json, rows.map(({ params: _params, ...r }) => r));
+  writeJsonAtomic(files.json, rows.map((r) => {
+    const { params: _params, ...rest } = r as ComparisonRow & { params?: unknown };
+    return rest;
+  }));
   return files;
 }

@@ -103,7 +103,7 @@ export const rbm: PanelSpec = {
     { key: 'chains', label: 'chains', kind: 'number', default: 0, min: 0, max: 100000, step: 1, help: '--chains for pcd/pt (0: the batch size)' },
     { key: 'ptReplicas', label: 'PT replicas', kind: 'number', default: 10, min: 2, max: 1000, step: 1, help: '--pt-replicas' },
     { key: 'centering', label: 'centring', kind: 'checkbox', default: false, help: '--centering (Melchior et al. 2016)' },
-    { key: 'kernels', label: 'kernels', kind: 'select', default: 'wasm', options: ['wasm', 'typescript'], help: 'dense algebra: wasm = XNNPACK products on tfjs-backend-wasm (WebAssembly SIMD), typescript = the reference loops (float64 sums, ~15× slower); the CLI uses the native OpenBLAS addon' },
+    { key: 'kernels', label: 'kernels', kind: 'select', default: 'wasm', options: ['wasm', 'typescript'], help: 'dense algebra: wasm = XNNPACK products on tfjs-backend-wasm (WebAssembly SIMD), typescript = the reference loops (float64 sums, 4–8× slower); the CLI uses the native OpenBLAS addon' },
     { key: 'updatesPerStep', label: 'updates/step', kind: 'number', default: 1, min: 1, max: 10000, step: 1, live: true, help: 'parameter updates per worker step (the counter counts updates)' },
     { key: 'evalEvery', label: 'eval every', kind: 'number', default: 10, min: 1, max: 1e6, step: 1, live: true, help: 'updates between metric evaluations' },
   ],
