@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../src/core/errors.js';
 import { Rng } from '../src/core/rng.js';
+import { withoutSyncReads } from './engine-helpers.js';
 import { gaussianMixtureDenoiser, type GaussianMixture } from '../src/diffusion/mixture.js';
 import { GaussianDiffusion, type AsyncDenoiser, type Denoiser, type StepEvent } from '../src/diffusion/process.js';
 import { NoiseSchedule } from '../src/diffusion/schedule.js';
@@ -28,45 +29,6 @@ function deferred(d: Denoiser): AsyncDenoiser {
       return new Promise((resolve) => setTimeout(() => resolve(out), 0));
     },
   };
-}
-
-/**
- * Run `fn` with every synchronous tensor read forbidden (as test/engine-no-sync.test.ts
- * does): dataSync / arraySync throw, and so does the backend's readSync outside a kernel.
- */
-async function withoutSyncReads<T>(fn: () => Promise<T>): Promise<T> {
-  const proto = tf.Tensor.prototype as unknown as Record<string, unknown>;
-  const backend = tf.backend() as unknown as { readSync: (id: object) => unknown; read: (id: object) => Promise<unknown> };
-  const engine = tf.engine() as unknown as { runKernelFunc: (...a: unknown[]) => unknown };
-  const saved = { dataSync: proto.dataSync, arraySync: proto.arraySync, readSync: backend.readSync, read: backend.read, runKernelFunc: engine.runKernelFunc };
-  const origReadSync = backend.readSync.bind(backend);
-  const origRun = engine.runKernelFunc.bind(engine);
-  const forbid = (what: string) => () => {
-    throw new Error(`synchronous read: ${what}`);
-  };
-  let inKernel = 0;
-  engine.runKernelFunc = (...a) => {
-    inKernel++;
-    try {
-      return origRun(...a);
-    } finally {
-      inKernel--;
-    }
-  };
-  proto.dataSync = forbid('dataSync');
-  proto.arraySync = forbid('arraySync');
-  backend.readSync = (id) => (inKernel > 0 ? origReadSync(id) : forbid('backend.readSync')());
-  // The cpu backend's async read is implemented with readSync: reroute it to the saved one.
-  backend.read = (id) => Promise.resolve(origReadSync(id));
-  try {
-    return await fn();
-  } finally {
-    proto.dataSync = saved.dataSync;
-    proto.arraySync = saved.arraySync;
-    backend.readSync = saved.readSync;
-    backend.read = saved.read;
-    engine.runKernelFunc = saved.runKernelFunc;
-  }
 }
 
 const mixture: GaussianMixture = {

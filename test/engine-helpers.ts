@@ -39,3 +39,43 @@ export function rms(a: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
   return Math.sqrt(s / Math.max(1, a.length));
 }
+
+/**
+ * Run `fn` with every synchronous read forbidden: Tensor.dataSync / arraySync throw, and
+ * so does the backend's readSync when called from outside a kernel (the cpu backend's own
+ * kernels read their inputs with it, which on a GPU backend happens on the device; its
+ * async `read` is rerouted to the saved readSync, since it is implemented with it).
+ */
+export async function withoutSyncReads<T>(fn: () => Promise<T>): Promise<T> {
+  const proto = tf.Tensor.prototype as unknown as Record<string, unknown>;
+  const backend = tf.backend() as unknown as { readSync: (id: object) => unknown; read: (id: object) => Promise<unknown> };
+  const engine = tf.engine() as unknown as { runKernelFunc: (...a: unknown[]) => unknown };
+  const saved = { dataSync: proto.dataSync, arraySync: proto.arraySync, readSync: backend.readSync, read: backend.read, runKernelFunc: engine.runKernelFunc };
+  const origReadSync = backend.readSync.bind(backend);
+  const origRun = engine.runKernelFunc.bind(engine);
+  const forbid = (what: string) => () => {
+    throw new Error(`synchronous read: ${what}`);
+  };
+  let inKernel = 0;
+  engine.runKernelFunc = (...a) => {
+    inKernel++;
+    try {
+      return origRun(...a);
+    } finally {
+      inKernel--;
+    }
+  };
+  proto.dataSync = forbid('dataSync');
+  proto.arraySync = forbid('arraySync');
+  backend.readSync = (id) => (inKernel > 0 ? origReadSync(id) : forbid('backend.readSync')());
+  backend.read = (id) => Promise.resolve(origReadSync(id));
+  try {
+    return await fn();
+  } finally {
+    proto.dataSync = saved.dataSync;
+    proto.arraySync = saved.arraySync;
+    backend.readSync = saved.readSync;
+    backend.read = saved.read;
+    engine.runKernelFunc = saved.runKernelFunc;
+  }
+}

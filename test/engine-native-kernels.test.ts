@@ -11,35 +11,11 @@ import { ShapeError } from '../src/core/errors.js';
 import { jsKernels } from '../src/engine/js-kernels.js';
 import { nativeAddon, nativeKernels, nativeLoadError } from '../src/engine/native.js';
 import type { Kernels } from '../src/engine/kernels.js';
+import { binary, dyadic, rms, uniform } from './kernel-helpers.js';
 
 if (!nativeKernels) console.warn(`engine-native-kernels: skipped, native addon unavailable: ${nativeLoadError}`);
 const nk = nativeKernels as Kernels;
 const maybe = it.skipIf(!nativeKernels);
-
-function uniform(n: number, rng: Rng, lo = -1, hi = 1): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = lo + (hi - lo) * rng.uniform();
-  return x;
-}
-
-/** Values k/2^10 with |k| ≤ 64: every product and partial sum below is exact in float32. */
-function dyadic(n: number, rng: Rng): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = (rng.int(129) - 64) / 1024;
-  return x;
-}
-
-function binary(n: number, rng: Rng, p: number): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = rng.uniform() < p ? 1 : 0;
-  return x;
-}
-
-function rms(x: Float32Array): number {
-  let s = 0;
-  for (const v of x) s += v * v;
-  return Math.sqrt(s / Math.max(1, x.length));
-}
 
 describe('native kernels vs TypeScript kernels', () => {
   maybe('reports OpenBLAS and a thread count', () => {

@@ -13,31 +13,10 @@ import { ShapeError } from '../src/core/errors.js';
 import { initBackend } from '../src/engine/backend.js';
 import { jsKernels } from '../src/engine/js-kernels.js';
 import type { Kernels } from '../src/engine/kernels.js';
+import { binary, dyadic, rms, uniform } from './kernel-helpers.js';
 import { wasmKernels } from '../src/engine/wasm-kernels.js';
 import { BernoulliRBM } from '../src/ebm/rbm.js';
 import { Trainer } from '../src/ebm/train.js';
-
-function uniform(n: number, rng: Rng): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = 2 * rng.uniform() - 1;
-  return x;
-}
-/** Values k/2^10 with |k| ≤ 64: every product and partial sum below is exact in float32. */
-function dyadic(n: number, rng: Rng): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = (rng.int(129) - 64) / 1024;
-  return x;
-}
-function binary(n: number, rng: Rng, p: number): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = rng.uniform() < p ? 1 : 0;
-  return x;
-}
-function rms(x: Float32Array): number {
-  let s = 0;
-  for (const v of x) s += v * v;
-  return Math.sqrt(s / Math.max(1, x.length));
-}
 
 describe('wasm kernels vs TypeScript kernels', () => {
   let wk: Kernels;

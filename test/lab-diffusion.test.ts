@@ -18,7 +18,7 @@ import { Rng } from '../src/core/rng.js';
 import { loadDiffusionData } from '../src/diffusion/data.js';
 import { loadDiffusionRun, sampleDiffusion } from '../src/diffusion/run.js';
 import { runCli } from './cli-helpers.js';
-import { haveChromium, labSession, lastSnapshot, screenshot, waitForSnapshot, type LabSession } from './lab-helpers.js';
+import { haveChromium, labSession, lastSnapshot, screenshot, waitForSnapshot, type LabSession, downloads } from './lab-helpers.js';
 
 interface Score {
   step: number;
@@ -48,22 +48,6 @@ const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
 
 /** Run an engine action through the page's host. */
 const host = (page: Page, n: string, a: object) => page.evaluate(([name, args]) => (window as unknown as { lab: { host: { action(n: string, a: object): Promise<{ value?: unknown }> } } }).lab.host.action(name as string, args as object), [n, a] as const);
-
-/** Save every download the click triggers into `dir`; returns the file names. */
-async function downloads(page: Page, selector: string, count: number, dir: string): Promise<string[]> {
-  const names: string[] = [];
-  const done = new Promise<void>((resolve) => {
-    page.on('download', async (d) => {
-      await d.saveAs(join(dir, d.suggestedFilename()));
-      names.push(d.suggestedFilename());
-      if (names.length === count) resolve();
-    });
-  });
-  await page.click(selector);
-  await done;
-  page.removeAllListeners('download');
-  return names;
-}
 
 /** Mean over the points of `a` of the distance to the nearest point of `b` (both [n, 2]). */
 function meanNearest(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -24,7 +24,7 @@ import { loadGanRun } from '../src/gan/run.js';
 import { ganCliConfig, ganRecipe } from '../lab/src/gan-config.js';
 import type { Settings } from '../lab/src/protocol.js';
 import { runCli } from './cli-helpers.js';
-import { haveChromium, inputLatencies, labSession, lastSnapshot, screenshot, waitForSnapshot, type LabSession } from './lab-helpers.js';
+import { haveChromium, inputLatencies, labSession, lastSnapshot, screenshot, waitForSnapshot, type LabSession, downloads } from './lab-helpers.js';
 
 interface Score {
   step: number;
@@ -47,22 +47,6 @@ interface GanSnap {
 }
 
 const arr = (a: Record<string, number>): number[] => Object.values(a);
-
-/** Save every download the click triggers into `dir`; returns the file names. */
-async function downloads(page: Page, selector: string, count: number, dir: string): Promise<string[]> {
-  const names: string[] = [];
-  const done = new Promise<void>((resolve) => {
-    page.on('download', async (d) => {
-      await d.saveAs(join(dir, d.suggestedFilename()));
-      names.push(d.suggestedFilename());
-      if (names.length === count) resolve();
-    });
-  });
-  await page.click(selector);
-  await done;
-  page.removeAllListeners('download');
-  return names.sort();
-}
 
 /** Step-mode rounds until the snapshot shows `rounds`. */
 async function stepTo(page: Page, rounds: number): Promise<void> {

@@ -127,3 +127,22 @@ export async function inputLatencies(page: Page, selector: string, n = 10): Prom
   }
   return page.evaluate(() => (window as unknown as { latencies: number[] }).latencies);
 }
+
+/**
+ * Click `selector`, save the `count` downloads it triggers into `dir` under their own
+ * names, and return the names sorted.
+ */
+export async function downloads(page: Page, selector: string, count: number, dir: string): Promise<string[]> {
+  const names: string[] = [];
+  const done = new Promise<void>((resolve) => {
+    page.on('download', async (d) => {
+      await d.saveAs(join(dir, d.suggestedFilename()));
+      names.push(d.suggestedFilename());
+      if (names.length === count) resolve();
+    });
+  });
+  await page.click(selector);
+  await done;
+  page.removeAllListeners('download');
+  return names.sort();
+}

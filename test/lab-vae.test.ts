@@ -18,7 +18,7 @@ import { loadVaeCheckpoint } from '../src/vae/checkpoint.js';
 import { gridLatents, isingTemperatures, latentPlane, meanAndError, phaseSeparation, blockMeans } from '../lab/src/vae-stats.js';
 import { isingCliGaps, vaeCli } from '../lab/src/panels/vae.js';
 import { runCli } from './cli-helpers.js';
-import { haveChromium, labSession, lastSnapshot, screenshot, waitForSnapshot, type LabSession } from './lab-helpers.js';
+import { haveChromium, labSession, lastSnapshot, screenshot, waitForSnapshot, type LabSession, downloads } from './lab-helpers.js';
 
 describe('lab VAE helpers', () => {
   it('spaces temperatures exactly as the CLI parses --temps', () => {
@@ -132,22 +132,6 @@ function corr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     bb += (b[i]! - mb) ** 2;
   }
   return ab / Math.sqrt(aa * bb);
-}
-
-/** Save every download the click triggers into `dir`; returns the file names. */
-async function downloads(page: Page, selector: string, count: number, dir: string): Promise<string[]> {
-  const names: string[] = [];
-  const done = new Promise<void>((resolve) => {
-    page.on('download', async (d) => {
-      await d.saveAs(join(dir, d.suggestedFilename()));
-      names.push(d.suggestedFilename());
-      if (names.length === count) resolve();
-    });
-  });
-  await page.click(selector);
-  await done;
-  page.removeAllListeners('download');
-  return names;
 }
 
 /** Temporary folders of one test run, removed at the end. */

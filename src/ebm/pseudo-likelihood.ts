@@ -96,111 +96,24 @@ export function pseudoLikelihood(model: BinaryRbmLike, batch: Float32Array, o: P
   const K = o.sites ?? nv;
   if (!(Number.isInteger(K) && K >= 1 && K <= nv)) throw new ShapeError(`sites must be an integer in 1…${nv}, got ${K}`);
   if (K < nv && !o.rng) throw new ShapeError('sampled pseudo-likelihood sites need an Rng');
-  const { W, a, b } = model.params as { W: Float32Array; a: Float32Array; b: Float32Array };
   const pmV = model.visibleUnits === 'pm1';
   const pmH = model.hiddenUnits === 'pm1';
-  if (o.mask) {
-    if (o.mask.length !== nv * nh) throw new ShapeError(`pseudo-likelihood mask has ${o.mask.length} entries, the weights ${nv * nh}`);
-    return sparsePL(model, batch, rows, K, o, maskColumns(o.mask, nv, nh), pmV, pmH);
-  }
-  const phi = pmH ? logTwoCosh : softplus;
-  const dphi = pmH ? Math.tanh : sigmoid;
-  const gW = o.grads?.W ?? null;
-  const ga = o.grads?.a ?? null;
-  const gb = o.grads?.b ?? null;
-  const siteScale = nv / K;
-  const scale = ((o.scale ?? 1) * siteScale) / rows;
-  const x = new Float64Array(nh);
-  const fx = new Float64Array(nh);
-  const dx = new Float64Array(nh);
-  const u = new Float64Array(nh);
-  const tt = new Float64Array(nh);
-  const order = new Int32Array(nv);
-  for (let i = 0; i < nv; i++) order[i] = i;
-  let total = 0;
-  for (let r = 0; r < rows; r++) {
-    const off = r * nv;
-    for (let j = 0; j < nh; j++) x[j] = b[j]!;
-    for (let i = 0; i < nv; i++) {
-      const vi = batch[off + i]!;
-      if (vi === 0) continue;
-      const wr = i * nh;
-      for (let j = 0; j < nh; j++) x[j]! += vi * W[wr + j]!;
-    }
-    for (let j = 0; j < nh; j++) {
-      fx[j] = phi(x[j]!);
-      dx[j] = dphi(x[j]!);
-    }
-    if (K < nv) {
-      // A partial Fisher–Yates shuffle: the first K entries are a uniform K-subset.
-      for (let k = 0; k < K; k++) {
-        const m = k + o.rng!.int(nv - k);
-        const t = order[k]!;
-        order[k] = order[m]!;
-        order[m] = t;
-      }
-    }
-    u.fill(0);
-    let S = 0;
-    for (let k = 0; k < K; k++) {
-      const i = order[k]!;
-      const vi = batch[off + i]!;
-      const d = pmV ? -2 * vi : 1 - 2 * vi;
-      const wr = i * nh;
-      let delta = a[i]! * d;
-      if (pmH) {
-        // log 2cosh y = |y| + log1p(e) and tanh y = sign(y)(1 − e)/(1 + e) share e = exp(−2|y|).
-        for (let j = 0; j < nh; j++) {
-          const w = W[wr + j]!;
-          // A zero weight (a local filter's outside) leaves x_j, so φ and φ' unchanged.
-          if (w === 0) {
-            tt[j] = dx[j]!;
-            continue;
-          }
-          const y = x[j]! + d * w;
-          const ay = Math.abs(y);
-          const e = Math.exp(-2 * ay);
-          delta += ay + Math.log1p(e) - fx[j]!;
-          tt[j] = (y < 0 ? e - 1 : 1 - e) / (1 + e);
-        }
-      } else {
-        for (let j = 0; j < nh; j++) {
-          const y = x[j]! + d * W[wr + j]!;
-          delta += phi(y) - fx[j]!;
-          tt[j] = dphi(y);
-        }
-      }
-      total -= softplus(delta);
-      if (!o.grads) continue;
-      const s = sigmoid(delta);
-      S += s;
-      if (ga) ga[i]! -= scale * s * d;
-      const c = scale * s * d;
-      for (let j = 0; j < nh; j++) {
-        const t = tt[j]!;
-        u[j]! += s * t;
-        if (gW) gW[wr + j]! -= c * t;
-      }
-    }
-    if (!o.grads) continue;
-    for (let j = 0; j < nh; j++) u[j] = u[j]! - S * dx[j]!;
-    if (gb) for (let j = 0; j < nh; j++) gb[j]! -= scale * u[j]!;
-    if (gW) {
-      for (let k = 0; k < nv; k++) {
-        const vk = batch[off + k]!;
-        if (vk === 0) continue;
-        const c = scale * vk;
-        const wr = k * nh;
-        for (let j = 0; j < nh; j++) gW[wr + j]! -= c * u[j]!;
-      }
-    }
-  }
-  return (total * siteScale) / rows;
+  if (o.mask && o.mask.length !== nv * nh) throw new ShapeError(`pseudo-likelihood mask has ${o.mask.length} entries, the weights ${nv * nh}`);
+  return sparsePL(model, batch, rows, K, o, maskColumns(o.mask ?? fullMask(nv, nh), nv, nh), pmV, pmH);
+}
+
+/** All weights free, one mask per shape (so its column lists are cached too). */
+const fullMasks = new Map<string, Uint8Array>();
+function fullMask(nv: number, nh: number): Uint8Array {
+  const key = `${nv}x${nh}`;
+  let m = fullMasks.get(key);
+  if (!m) fullMasks.set(key, (m = new Uint8Array(nv * nh).fill(1)));
+  return m;
 }
 
 /**
- * {@link pseudoLikelihood} over the free weights only (the same numbers up to the order of
- * summation). Unit i's flip moves only the x_j of its free weights, so with
+ * {@link pseudoLikelihood} summed over the free weights of `cols` (every weight when no
+ * mask is given). Unit i's flip moves only the x_j of its free weights, so with
  * u'_j = Σ_i σ_i (t_ij − φ'(x_j)) over those (a fixed x_j contributes t_ij = φ'(x_j)):
  * ∂PL/∂b_j = −u'_j and ∂PL/∂W_kj = −v_k u'_j − σ_k d_k t_kj on the free (k, j).
  */
