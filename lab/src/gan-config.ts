@@ -56,7 +56,7 @@ export function ganRecipe(s: Settings): GanRecipe {
   const n = int(s, 'n', 2000);
   const model = modelOverride(s);
   // Images keep the course's recipe (Adam 2e-4, batch 128): the toy-sized rates blow the MLP GAN up.
-  const sizes = kind === 'toy' ? { batchSize: int(s, 'batch', 256), lrG: real(s, 'lrG', 1e-3), lrD: real(s, 'lrD', 1e-3) } : {};
+  const sizes = kind === 'toy' ? { batchSize: int(s, 'batch', 256), lrG: real(s, 'lrG', 3e-4), lrD: real(s, 'lrD', 1e-3) } : {};
   // In the order `gan train`'s overridesFromFlags sets them, so config.json comes out the same text.
   const train = { loss: String(s.loss ?? 'ns'), nCritic: int(s, 'kD', 1), epochs: int(s, 'epochs', 100), ...sizes };
   const sn = s.spectralNorm === true;

@@ -92,7 +92,7 @@ export const gan: PanelSpec = {
     { key: 'kG', label: 'k_G', kind: 'number', default: 1, min: 1, max: 20, step: 1, live: true, help: 'generator steps per round (the CLI takes 1)' },
     { key: 'batch', label: 'batch', kind: 'number', default: 256, min: 2, max: 4096, step: 1, help: 'toys; images use the course’s batch 128' },
     { key: 'lrD', label: 'lr D', kind: 'number', default: 0.001, min: 1e-6, max: 1, step: 0.0001, help: 'toys; images use the course’s 2e-4' },
-    { key: 'lrG', label: 'lr G', kind: 'number', default: 0.001, min: 1e-6, max: 1, step: 0.0001, help: 'toys; images use the course’s 2e-4' },
+    { key: 'lrG', label: 'lr G', kind: 'number', default: 0.0003, min: 1e-6, max: 1, step: 0.0001, help: 'toys (the toy-mlp preset’s 3e-4: with D’s 1e-3 it keeps G from hopping between modes); images use the course’s 2e-4' },
     { key: 'layers', label: 'layers', kind: 'number', default: 3, min: 1, max: 6, step: 1, help: 'hidden layers of G and D (toys)' },
     { key: 'width', label: 'width', kind: 'number', default: 64, min: 4, max: 512, step: 1, help: 'units per hidden layer (toys)' },
     { key: 'spectralNorm', label: 'spectral norm (D)', kind: 'checkbox', default: false },
