@@ -8,7 +8,7 @@
  * nothing written).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../src/core/rng.js';
@@ -163,6 +163,18 @@ describe('genphys ising diffusion', () => {
     expect(b[0]!.rbm.energy.value).toBe(a[0]!.rbm.energy.value);
     expect(readFileSync(join(out, 'comparison.md'), 'utf8')).toContain('Monte Carlo vs diffusion vs diffusion (run) vs exact');
   }, 60_000);
+
+  it('--compare refuses a run on another lattice size, in one line, writing nothing', async () => {
+    const other = join(tmp, 'other-L');
+    mkdirSync(other, { recursive: true });
+    copyFileSync(join(tmp, 'run', 'results.json'), join(other, 'results.json'));
+    writeFileSync(join(other, 'config.json'), JSON.stringify({ command: 'ising rbm', L: 6 }));
+    const out = join(tmp, 'cmp-L');
+    const r = await runCli(['--out', out, 'ising', 'diffusion', ...flags, '--compare', other]);
+    expect(r.code).toBe(2);
+    expect(r.err.trim()).toBe(`genphys: --compare ${other}: that run is on an L = 6 lattice, this one on L = 4`);
+    expect(existsSync(out)).toBe(false);
+  });
 
   it('an abort during the second temperature keeps the first: its row, table and model, status interrupted', async () => {
     const dir = join(tmp, 'aborted');

@@ -15,7 +15,7 @@
  * orchestrates and measures. Node-only (the run directory).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { DatasetFingerprint } from '../io/checkpoint.js';
@@ -35,6 +35,18 @@ import { comparisonModel, exactObservables, modelLabel, simulateTrainingSets, wr
 import { readComparisonRows, writeTrainingDataset } from './ising-rbm-run.js';
 import type { IsingAlgorithm } from './samplers.js';
 import { totalSweeps, type SimulationResult } from './simulate.js';
+
+/** The lattice size a run directory's config.json records, or null when it records none. */
+function storedLatticeSize(dir: string): number | null {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) return null;
+  try {
+    const L = (JSON.parse(readFileSync(path, 'utf8')) as { L?: unknown }).L;
+    return typeof L === 'number' ? L : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Network and training settings of the per-temperature DDPM. Defaults measured on the
@@ -382,6 +394,9 @@ export async function runIsingDiffusion(opts: IsingDiffusionRunOptions): Promise
   const overlay: ComparisonOverlay[] = [];
   if (o.compare !== undefined) {
     const other = readComparisonRows(o.compare);
+    // Another lattice size's rows on the same axes would compare nothing (a --data run records no L: not checked).
+    const otherL = storedLatticeSize(o.compare);
+    if (otherL !== null && otherL !== L) throw new UsageError(`--compare ${o.compare}: that run is on an L = ${otherL} lattice, this one on L = ${L}`);
     const name = modelLabel(comparisonModel(other));
     // Two diffusion runs side by side: the legend needs two names.
     overlay.push({ rows: other, name: name === modelLabel('diffusion') ? `${name} (${basename(resolve(o.compare))})` : name });
