@@ -261,28 +261,27 @@ function registerDiffusion(ising: Command): void {
 }
 
 /**
- * `ising diffusion`: run {@link runIsingDiffusion} with progress bars and Ctrl-C handling
- * (the temperatures finished are kept; exit 130), print the table or, with `json`, the rows.
+ * Run an Ising pipeline (`ising rbm`, `ising diffusion`) with a progress bar per stage and
+ * Ctrl-C caught: the pipeline stops at `interruptNote` and keeps the temperatures done; an
+ * interrupt during the Monte Carlo stage, which leaves only config.json, says how to rerun.
  */
-async function runDiffusionCommand(o: IsingDiffusionSettings, dir: string, seed: number, quiet: boolean, force: boolean, json: boolean): Promise<void> {
-  const log = logger(quiet || json);
+async function withPipelineProgress<R>(
+  dir: string,
+  quiet: boolean,
+  interruptNote: string,
+  mcLabel: string,
+  modelLabel: string,
+  run: (signal: AbortSignal, onProgress: (e: { stage: string; start?: number; advance?: number }) => void) => Promise<R>,
+): Promise<R> {
   let bar: ReturnType<typeof progress> | null = null;
-  const stop = catchInterrupts(() => process.stderr.write('\ngenphys: interrupt: stopping the temperature in progress, keeping those done\n'));
-  let res;
+  const stop = catchInterrupts(() => process.stderr.write(`\ngenphys: interrupt: ${interruptNote}, keeping those done\n`));
   try {
-    res = await runIsingDiffusion({
-      dir,
-      seed,
-      settings: o,
-      force,
-      signal: stop.signal,
-      onProgress: (e) => {
-        if (e.start !== undefined) {
-          bar?.stop();
-          bar = progress(e.start, e.stage === 'mc' ? `Monte Carlo (${o.algo})` : 'diffusion training + sampling', quiet || json);
-        }
-        if (e.advance !== undefined) bar?.tick(e.advance);
-      },
+    return await run(stop.signal, (e) => {
+      if (e.start !== undefined) {
+        bar?.stop();
+        bar = progress(e.start, e.stage === 'mc' ? mcLabel : modelLabel, quiet);
+      }
+      if (e.advance !== undefined) bar?.tick(e.advance);
     });
   } catch (err) {
     if (err instanceof InterruptedError) throw new InterruptedError(`interrupted during Monte Carlo; nothing but ${dir}/config.json was written; rerun with --force --out ${dir}`);
@@ -291,6 +290,17 @@ async function runDiffusionCommand(o: IsingDiffusionSettings, dir: string, seed:
     (bar as ReturnType<typeof progress> | null)?.stop();
     stop.dispose();
   }
+}
+
+/**
+ * `ising diffusion`: run {@link runIsingDiffusion} with progress bars and Ctrl-C handling
+ * (the temperatures finished are kept; exit 130), print the table or, with `json`, the rows.
+ */
+async function runDiffusionCommand(o: IsingDiffusionSettings, dir: string, seed: number, quiet: boolean, force: boolean, json: boolean): Promise<void> {
+  const log = logger(quiet || json);
+  const res = await withPipelineProgress(dir, quiet || json, 'stopping the temperature in progress', `Monte Carlo (${o.algo})`, 'diffusion training + sampling', (signal, onProgress) =>
+    runIsingDiffusion({ dir, seed, settings: o, force, signal, onProgress }),
+  );
   if (json) {
     const rows = res.rows.map(({ params: _p, preview: _v, ...r }) => r);
     process.stdout.write(JSON.stringify({ command: 'ising diffusion', dir, status: res.status, seconds: res.seconds, rows }) + '\n');
@@ -314,33 +324,9 @@ export type RbmCliOpts = IsingRbmSettings & { force?: boolean };
  */
 export async function runRbmCommand(o: RbmCliOpts, dir: string, seed: number, quiet: boolean, command = 'ising rbm', force = o.force === true): Promise<readonly RbmComparisonRow[]> {
   const log = logger(quiet);
-  let bar: ReturnType<typeof progress> | null = null;
-  const stop = catchInterrupts(() => process.stderr.write('\ngenphys: interrupt: finishing the temperatures in progress, keeping those done\n'));
-  let res;
-  try {
-    res = await runIsingRbm({
-      dir,
-      command,
-      seed,
-      settings: o,
-      force,
-      signal: stop.signal,
-      log,
-      onProgress: (e) => {
-        if (e.start !== undefined) {
-          bar?.stop();
-          bar = progress(e.start, e.stage === 'mc' ? `Monte Carlo (${o.algo})` : 'RBM training + sampling', quiet);
-        }
-        if (e.advance !== undefined) bar?.tick(e.advance);
-      },
-    });
-  } catch (err) {
-    if (err instanceof InterruptedError) throw new InterruptedError(`interrupted during Monte Carlo; nothing but ${dir}/config.json was written; rerun with --force --out ${dir}`);
-    throw err;
-  } finally {
-    (bar as ReturnType<typeof progress> | null)?.stop();
-    stop.dispose();
-  }
+  const res = await withPipelineProgress(dir, quiet, 'finishing the temperatures in progress', `Monte Carlo (${o.algo})`, 'RBM training + sampling', (signal, onProgress) =>
+    runIsingRbm({ dir, command, seed, settings: o, force, signal, log, onProgress }),
+  );
   if (res.rows.length > 0) {
     log(comparisonTables(res.rows).terminal);
     log(deviationLines(res.rows));

@@ -426,44 +426,31 @@ export class Trainer {
     if (!Number.isInteger(rows) || rows < 1) throw new ShapeError(`batch has ${batch.length} values, not whole rows of the model's ${nv} visible units (rows × ${nv})`);
     if (o.centering && !this.mu) this.initOffsets(batch);
     for (const p of m.trainable) this.grads[p]!.fill(0);
-    if (o.method === 'pl') {
-      // The pseudo-likelihood's own exact gradient replaces both phases.
-      const sites = o.plSites > 0 ? Math.min(o.plSites, nv) : nv;
-      const mask = (m as { weightMask?: () => Uint8Array | null }).weightMask?.() ?? null;
-      this.lastPseudoLikelihood = pseudoLikelihood(m as unknown as BinaryRbmLike, batch, { grads: this.grads, sites, rng: this.rng, mask });
-      // The reconstruction monitor as for the other methods (the divergence guard reads it).
-      const h = this.buffer('hpos', rows * nh);
-      m.meanHiddens(batch, { out: h });
-      const rec = this.buffer('rec', rows * nv);
-      m.meanVisibles(h, { out: rec });
-      let err = 0;
-      for (let i = 0; i < rec.length; i++) err += (batch[i]! - rec[i]!) ** 2;
-      this.lastReconstruction = err / rows;
-      if (o.weightDecay > 0) {
-        const g = this.grads.W;
-        const W = m.params.W;
-        if (g && W) for (let i = 0; i < g.length; i++) g[i]! -= o.weightDecay * W[i]!;
-      }
-      return this.grads;
-    }
-    // Positive phase (mean-field hiddens: Rao–Blackwellised).
+    // Mean-field hiddens of the batch: the positive phase (Rao–Blackwellised) and the
+    // reconstruction monitor's half-step, which every method reports (the divergence guard reads it).
     const hPos = this.buffer('hpos', rows * nh);
     m.meanHiddens(batch, { out: hPos });
-    m.accumulateStatistics(batch, hPos, 1 / rows, this.grads);
-    // Reconstruction monitor (one extra half-step, cheap relative to the update).
     const rec = this.buffer('rec', rows * nv);
     m.meanVisibles(hPos, { out: rec });
     let err = 0;
     for (let i = 0; i < rec.length; i++) err += (batch[i]! - rec[i]!) ** 2;
     this.lastReconstruction = err / rows;
-    // Negative phase.
-    if (this.exact) this.exact.accumulate(-1, this.grads);
-    else {
-      const vNeg = this.negativePhase(batch, rows, hPos);
-      const nNeg = vNeg.length / nv;
-      const hNeg = this.buffer('hneg', nNeg * nh);
-      m.meanHiddens(vNeg, { out: hNeg });
-      m.accumulateStatistics(vNeg, hNeg, -1 / nNeg, this.grads);
+    if (o.method === 'pl') {
+      // The pseudo-likelihood's own exact gradient replaces both phases.
+      const sites = o.plSites > 0 ? Math.min(o.plSites, nv) : nv;
+      const mask = (m as { weightMask?: () => Uint8Array | null }).weightMask?.() ?? null;
+      this.lastPseudoLikelihood = pseudoLikelihood(m as unknown as BinaryRbmLike, batch, { grads: this.grads, sites, rng: this.rng, mask });
+    } else {
+      m.accumulateStatistics(batch, hPos, 1 / rows, this.grads);
+      // Negative phase.
+      if (this.exact) this.exact.accumulate(-1, this.grads);
+      else {
+        const vNeg = this.negativePhase(batch, rows, hPos);
+        const nNeg = vNeg.length / nv;
+        const hNeg = this.buffer('hneg', nNeg * nh);
+        m.meanHiddens(vNeg, { out: hNeg });
+        m.accumulateStatistics(vNeg, hNeg, -1 / nNeg, this.grads);
+      }
     }
     if (o.centering) this.centre(hPos, rows);
     if (o.weightDecay > 0) {

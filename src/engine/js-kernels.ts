@@ -12,6 +12,23 @@ function checkLen(name: string, a: Float32Array, need: number): void {
   assertShape(a.length >= need, `${name} has ${a.length} elements, needs at least ${need}`);
 }
 
+/** The operand checks of {@link Kernels.gemm}, shared by the kernel sets written in TypeScript. */
+export function checkGemmArgs(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array): void {
+  checkLen('A', A, M * K);
+  checkLen('B', B, K * N);
+  checkLen('C', C, M * N);
+}
+
+/** The operand checks of {@link Kernels.bernoulliLayer}, shared by the kernel sets written in TypeScript. */
+export function checkBernoulliArgs(bias: Float32Array, rows: number, nOut: number, prob: Float32Array, sample: Float32Array | null, rng: Rng | null): void {
+  checkLen('bias', bias, nOut);
+  checkLen('prob', prob, rows * nOut);
+  if (sample) {
+    checkLen('sample', sample, rows * nOut);
+    assertShape(rng !== null, 'bernoulliLayer needs an Rng when sampling');
+  }
+}
+
 /**
  * C ← α·op(A)·op(B) + β·C in float32 storage with float64 accumulation per
  * output row (i-k-j loop order, so the inner loop is contiguous).
@@ -28,9 +45,7 @@ function gemm(
   beta: number,
   C: Float32Array,
 ): void {
-  checkLen('A', A, M * K);
-  checkLen('B', B, K * N);
-  checkLen('C', C, M * N);
+  checkGemmArgs(M, N, K, A, B, C);
   const row = new Float64Array(N);
   for (let i = 0; i < M; i++) {
     row.fill(0);
@@ -63,12 +78,7 @@ function bernoulliLayer(
   rng: Rng | null,
   beta: number = 1,
 ): void {
-  checkLen('bias', bias, nOut);
-  checkLen('prob', prob, rows * nOut);
-  if (sample) {
-    checkLen('sample', sample, rows * nOut);
-    assertShape(rng !== null, 'bernoulliLayer needs an Rng when sampling');
-  }
+  checkBernoulliArgs(bias, rows, nOut, prob, sample, rng);
   gemm(false, transW, rows, nOut, nIn, 1, X, W, 0, prob);
   for (let r = 0; r < rows; r++) {
     const off = r * nOut;

@@ -14,8 +14,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { assertShape, UsageError } from '../core/errors.js';
-import type { Rng } from '../core/rng.js';
+import { UsageError } from '../core/errors.js';
+import { checkBernoulliArgs, checkGemmArgs } from './js-kernels.js';
 import type { Kernels } from './kernels.js';
 
 /** What we use of tfjs-backend-wasm's BackendWasm (not exported as a type). */
@@ -23,10 +23,6 @@ interface WasmHeapBackend {
   disposeData(dataId: object, force?: boolean): boolean;
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-function checkLen(name: string, a: Float32Array, need: number): void {
-  assertShape(a.length >= need, `${name} has ${a.length} elements, needs at least ${need}`);
 }
 
 /**
@@ -54,10 +50,8 @@ export function wasmKernels(): Kernels {
     return info;
   };
 
-  function gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void {
-    checkLen('A', A, M * K);
-    checkLen('B', B, K * N);
-    checkLen('C', C, M * N);
+  const gemm: Kernels['gemm'] = (transA, transB, M, N, K, alpha, A, B, beta, C) => {
+    checkGemmArgs(M, N, K, A, B, C);
     if (M === 0 || N === 0) return;
     if (K === 0) {
       for (let i = 0; i < M * N; i++) C[i] = beta === 0 ? 0 : beta * C[i]!;
@@ -77,27 +71,10 @@ export function wasmKernels(): Kernels {
       backend.disposeData(b.dataId);
       if (out) backend.disposeData(out.dataId);
     }
-  }
+  };
 
-  function bernoulliLayer(
-    X: Float32Array,
-    W: Float32Array,
-    bias: Float32Array,
-    rows: number,
-    nIn: number,
-    nOut: number,
-    transW: boolean,
-    prob: Float32Array,
-    sample: Float32Array | null,
-    rng: Rng | null,
-    beta: number = 1,
-  ): void {
-    checkLen('bias', bias, nOut);
-    checkLen('prob', prob, rows * nOut);
-    if (sample) {
-      checkLen('sample', sample, rows * nOut);
-      assertShape(rng !== null, 'bernoulliLayer needs an Rng when sampling');
-    }
+  const bernoulliLayer: Kernels['bernoulliLayer'] = (X, W, bias, rows, nIn, nOut, transW, prob, sample, rng, beta = 1) => {
+    checkBernoulliArgs(bias, rows, nOut, prob, sample, rng);
     if (rows === 0 || nOut === 0) return;
     // σ(β·(X·op(W) + b)) = σ(X·op(βW) + βb): one fused product, bias and sigmoid on the heap.
     const scaled = (a: Float32Array, n: number): Float32Array => {
@@ -122,7 +99,7 @@ export function wasmKernels(): Kernels {
     const u = sample.subarray(0, n);
     rng!.fillUniform(u);
     for (let i = 0; i < n; i++) u[i] = u[i]! < prob[i]! ? 1 : 0;
-  }
+  };
 
   return {
     name: 'wasm',

@@ -33,8 +33,7 @@ import { energy, isingModel, magnetisation } from './lattice.js';
 import { thermoEstimates, type ThermoEstimates } from './observables.js';
 import { comparisonModel, exactObservables, modelLabel, simulateTrainingSets, writeComparison, type ComparisonFiles, type ComparisonOverlay, type ComparisonRow, type TrainingDataOptions, type TrainingSet } from './rbm-pipeline.js';
 import { readComparisonRows, writeTrainingDataset } from './ising-rbm-run.js';
-import type { IsingAlgorithm } from './samplers.js';
-import { totalSweeps, type SimulationResult } from './simulate.js';
+import { totalSweeps, type IsingDataSettings, type SimulationResult } from './simulate.js';
 
 /** The lattice size a run directory's config.json records, or null when it records none. */
 function storedLatticeSize(dir: string): number | null {
@@ -336,15 +335,7 @@ export async function runDiffusionPipeline(opts: DiffusionPipelineOptions & { re
 }
 
 /** Settings of an `ising diffusion` run (the flags of the command). */
-export interface IsingDiffusionSettings extends IsingDiffusionTrainSettings, IsingDiffusionSampleSettings {
-  readonly L: number;
-  readonly temps: readonly number[];
-  readonly n: number;
-  readonly algo: IsingAlgorithm;
-  readonly sweepsBetween: number;
-  readonly burnIn: number;
-  readonly chains: number;
-  readonly workers?: number;
+export interface IsingDiffusionSettings extends IsingDataSettings, IsingDiffusionTrainSettings, IsingDiffusionSampleSettings {
   /** A finished `ising rbm` (or `ising diffusion`) run whose rows are drawn on the same plot. */
   readonly compare?: string;
 }

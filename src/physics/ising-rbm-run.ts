@@ -40,21 +40,14 @@ import {
   type TrainingSet,
 } from './rbm-pipeline.js';
 import type { IsingAlgorithm } from './samplers.js';
-import { totalSweeps, type SimulationResult } from './simulate.js';
+import { totalSweeps, type IsingDataSettings, type SimulationResult } from './simulate.js';
 
 /** Settings of an `ising rbm` run (the flags of the command). */
-export interface IsingRbmSettings {
+export interface IsingRbmSettings extends IsingDataSettings {
   /** An `ising sample` dataset to train on instead of generating data. */
   readonly data?: string;
   /** With `data`: train only these temperatures of the dataset (matched to 5e-5), each with the seed stream it gets in a run of the whole dataset. */
   readonly temperatures?: readonly number[];
-  readonly L: number;
-  readonly temps: readonly number[];
-  readonly n: number;
-  readonly algo: IsingAlgorithm;
-  readonly sweepsBetween: number;
-  readonly burnIn: number;
-  readonly chains: number;
   /** Hidden units (default 2L²). */
   readonly hidden?: number;
   readonly method: 'cd' | 'pcd' | 'pt' | 'exact' | 'pl';
@@ -79,7 +72,6 @@ export interface IsingRbmSettings {
   readonly rbmChains: number;
   readonly rbmBurnIn: number;
   readonly rbmSteps: number;
-  readonly workers?: number;
 }
 
 /** Options of {@link runIsingRbm}. */

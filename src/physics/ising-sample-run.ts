@@ -12,19 +12,10 @@ import { defaultWorkers } from './chains.js';
 import { writeIsingDataset, type IsingManifest } from './dataset.js';
 import { kaufmanSquare } from './exact.js';
 import type { IsingGeometry } from './lattice.js';
-import type { IsingAlgorithm } from './samplers.js';
-import { simulateTemperatures, totalSweeps, trimSamples, type SimulationResult } from './simulate.js';
+import { simulateTemperatures, totalSweeps, trimSamples, type IsingDataSettings, type SimulationResult } from './simulate.js';
 
 /** Settings of `ising sample` (its flags). */
-export interface IsingSampleSettings {
-  readonly L: number;
-  readonly temps: readonly number[];
-  readonly n: number;
-  readonly algo: IsingAlgorithm;
-  readonly sweepsBetween: number;
-  readonly burnIn: number;
-  readonly chains: number;
-  readonly workers?: number;
+export interface IsingSampleSettings extends IsingDataSettings {
   readonly J: number;
   readonly h: number;
   readonly geometry: IsingGeometry;

@@ -10,6 +10,21 @@ import { isingModel, type IsingGeometry } from './lattice.js';
 import { thermoEstimates, type ThermoEstimates } from './observables.js';
 import { checkTemperature, parseAlgorithm, type IsingAlgorithm } from './samplers.js';
 
+/** The Monte Carlo data flags `ising sample`, `ising rbm` and `ising diffusion` share. */
+export interface IsingDataSettings {
+  readonly L: number;
+  readonly temps: readonly number[];
+  /** Configurations kept per temperature. */
+  readonly n: number;
+  readonly algo: IsingAlgorithm;
+  readonly sweepsBetween: number;
+  readonly burnIn: number;
+  /** Independent chains per temperature. */
+  readonly chains: number;
+  /** Worker threads (default: all cores). */
+  readonly workers?: number;
+}
+
 /** Options of a Monte Carlo run (per temperature). */
 export interface SimulationOptions {
   /** Linear size (L ≥ 2). */
