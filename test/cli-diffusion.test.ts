@@ -42,7 +42,7 @@ async function cli(args: string[]): Promise<{ code: number; stderr: string; stdo
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'genphys-cli-diffusion-'));
-  writeIdxData(join(root, 'img16'), 24, 16, 16);
+  writeIdxData(join(root, 'img16'), 24, 24, 16);
   writeIdxData(join(root, 'img18'), 8, 4, 18);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -68,12 +68,18 @@ describe('genphys diffusion on images', () => {
     const strip = PNG.sync.read(readFileSync(s));
     // 5 rows (samples) × 4 frames: width 4·16 + 5·2 = 74, height 5·16 + 6·2 = 92.
     expect([strip.width, strip.height]).toEqual([74, 92]);
-    const ev = await cli(['diffusion', 'eval', out, '--n', '12', '--steps', '3', '--json', join(root, 'ev.json'), '--quiet']);
+    // Fewer than 20 images is refused before any sampling, in one line.
+    const few = await cli(['diffusion', 'eval', out, '--n', '12', '--steps', '3', '--quiet']);
+    expect(few.code).toBe(2);
+    expect(few.stderr.trim()).toBe('genphys: --n: image metrics need at least 20 samples, got 12');
+    const ev = await cli(['diffusion', 'eval', out, '--n', '20', '--steps', '3', '--json', join(root, 'ev.json'), '--quiet']);
     expect(ev.code, ev.stderr).toBe(0);
     const rep = JSON.parse(readFileSync(join(root, 'ev.json'), 'utf8')) as Record<string, unknown>;
     expect(rep.kind).toBe('image');
-    expect(Object.keys(rep)).toEqual(expect.arrayContaining(['mmd', 'kid', 'precision', 'recall', 'fdLenet']));
-    expect(rep.fdLenet).toMatch(/^unavailable \(LeNet features need 28×28 grey images\)$/);
+    // The report of gan eval and classifier score (src/metrics/image-score.ts).
+    expect(Object.keys(rep)).toEqual(expect.arrayContaining(['mmd', 'kid', 'precision', 'recall', 'fd']));
+    expect(rep.fd).toEqual({ available: false, reason: 'FD-LeNet is unavailable: LeNet features need 28×28 grey images' });
+    expect((rep.kid as { features: string }).features).toBe('pixels');
   });
 });
 

@@ -11,8 +11,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exactPhaseInitStd, exactVisibleLogProbs } from '../src/ebm/index.js';
-import { LL_DROP_WARNING, TrainingWatch } from '../src/ebm/run.js';
+import { Rng } from '../src/core/rng.js';
+import { BernoulliRBM, chainFlipRate, exactPhaseInitStd, exactVisibleLogProbs } from '../src/ebm/index.js';
+import { CHAIN_FLIP_WARNING, LL_DROP_WARNING, TrainingWatch } from '../src/ebm/run.js';
 import { defaultSuite, isingPairProblem, problemDataset } from '../src/ebm/suite.js';
 import { trainOnProblem } from '../src/ebm/suite-train.js';
 import { runCli } from './cli-helpers.js';
@@ -70,6 +71,27 @@ describe('training diagnostics', () => {
     expect(w.observe(2, {}, [0.5, 0.01, 0.2])).toEqual(['parallel tempering stopped mixing: the swap rate between replicas 1 and 2 is 0.010; try more --pt-replicas']);
     expect(w.observe(3, {}, [0.5, 0.0, 0.2])).toEqual([]);
   });
+
+  it('warns once when the PCD chains stop moving (one Gibbs step flips < 0.1 % of the units)', () => {
+    const w = new TrainingWatch('trainLL', 0);
+    expect(w.observe(1, { chainFlipRate: 0.05 }, [])).toEqual([]);
+    expect(w.observe(2, { chainFlipRate: CHAIN_FLIP_WARNING / 2 }, [])).toEqual(['the PCD chains stopped moving: one Gibbs step changes 0.050 % of their visible units, so the negative phase is stale; try --method pt or a lower --lr']);
+    expect(w.observe(3, { chainFlipRate: 0 }, [])).toEqual([]);
+  });
+
+  it('chainFlipRate: 1/2 for independent fair units, 0 for saturated ones; the chains are not modified', () => {
+    // W = 0, zero biases: every visible unit is redrawn as a fair coin whatever the state, so it
+    // changes with probability exactly 1/2; over 200 × 50 units the SE is 0.005 (4 SE: 0.02).
+    const m = new BernoulliRBM({ nVisible: 50, nHidden: 8, initStd: 0 });
+    const rng = new Rng(3);
+    const chains = new Float32Array(200 * 50).map(() => (rng.uniform() < 0.5 ? 1 : 0));
+    const before = Float32Array.from(chains);
+    expect(Math.abs(chainFlipRate(m, chains, new Rng(4)) - 0.5)).toBeLessThan(0.02);
+    expect(chains).toEqual(before);
+    // Visible biases of +40: p(v = 1) = σ(40) = 1 − 4e-18, so chains at all-ones never move.
+    m.params.a!.fill(40);
+    expect(chainFlipRate(m, new Float32Array(200 * 50).fill(1), new Rng(5))).toBe(0);
+  });
 });
 
 describe('genphys rbm train --early-stop', () => {
@@ -96,6 +118,8 @@ describe('genphys rbm train --early-stop', () => {
     const res = JSON.parse(ev.out.slice(0, ev.out.indexOf('\n}') + 2)) as { epoch: number; exactTestLL: number };
     expect(res.epoch).toBe(best.epoch);
     expect(res.exactTestLL).toBeCloseTo(best.testLL, 9);
+    // PCD runs record the chains' flip rate each epoch (bars-and-stripes mixes: well above 0.1 %).
+    expect((lines[0] as unknown as { chainFlipRate: number }).chainFlipRate).toBeGreaterThan(0.01);
     expect(r.err).toMatch(new RegExp(`genphys: warning: epoch ${last}: early stop: testLL has not improved for 20 evaluations \\(best ${best.testLL.toFixed(4)} at epoch ${best.epoch}, kept as best.json\\)`));
   });
 

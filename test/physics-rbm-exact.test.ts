@@ -177,11 +177,11 @@ describe('ising rbm --method exact (the true gradient at L ≤ 4)', () => {
 
   it('trains the L = 3 RBM to the accuracy of its sample: KL(Boltzmann‖RBM) below 2·d/(2n)', async () => {
     const dir = join(root, 'l3');
-    const r = await runCli(['--quiet', '--seed', '1', '--out', dir, 'ising', 'rbm', '--L', '3', '--temps', '2.5', '--n', '2000', '--epochs', '300', '--batch', '2000', '--optimizer', 'adam', '--lr', '0.05', '--average', '0', '--method', 'exact', '--rbm-steps', '200', '--workers', '0']);
+    const r = await runCli(['--quiet', '--seed', '1', '--out', dir, 'ising', 'rbm', '--L', '3', '--temps', '2.5', '--n', '2000', '--epochs', '300', '--batch', '2000', '--optimizer', 'adam', '--lr', '0.05', '--average', '0', '--method', 'exact', '--filter-size', '0', '--rbm-steps', '200', '--workers', '0']);
     expect(r.code, r.err).toBe(0);
     const rows = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Array<{ kl: number }>;
     // The maximum-likelihood fit to n = 2000 samples has E[KL] ≈ d/(2n) with d = 18 free weights
-    // (two translation-invariant filters of 9): 0.0045 nats. PCD with the pipeline's defaults
+    // (two translation-invariant filters of 9, whole-lattice: --filter-size 0): 0.0045 nats. PCD with the pipeline's defaults
     // leaves about 0.01 at L = 4 (BENCHMARKS.md "RBM defaults").
     expect(rows[0]!.kl).toBeLessThan(2 * 0.0045);
   });

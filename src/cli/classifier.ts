@@ -1,27 +1,32 @@
 /**
- * `genphys classifier train|eval`: the LeNet feature classifier behind FD-LeNet and
+ * `genphys classifier train|eval|score`: the LeNet feature classifier behind FD-LeNet and
  * KID (src/metrics/classifier.ts). `train` writes a normal run directory
  * (config.json, metrics.jsonl, a resumable checkpoint) plus the weights-only
  * `lenet-<data>.json` that is committed under models/; `eval` scores a classifier
- * (the committed one by default) on its evaluation split.
+ * (the committed one by default) on its evaluation split; `score` scores an external
+ * `.npy` of generated images (e.g. a PyTorch model's) against the test split with the
+ * report `gan eval` gives (src/metrics/score-file.ts).
  *
  * MNIST: only the official TEST set (10 000 images) is available offline, so the
  * MNIST classifier trains on test images 0…7999 and is scored on 8000…9999
  * (`mnist-test-split`); Fashion-MNIST uses its real train (60 000) and test (10 000)
  * splits.
  *
- * The run itself is `trainClassifierRun` (src/metrics/classifier-run.ts); this file parses
- * flags and prints.
+ * The run itself is `trainClassifierRun` (src/metrics/classifier-run.ts), the scoring
+ * `scoreImageFile`; this file parses flags and prints.
  */
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { InterruptedError, UsageError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
 import { initBackend } from '../engine/backend.js';
+import { writeJsonAtomic } from '../io/atomic.js';
 import { CLASSIFIER_DATASETS, DEFAULT_CLASSIFIER_TRAIN, LENET, loadFeatureClassifier, type ClassifierDataset, type ClassifierTrainConfig } from '../metrics/classifier.js';
 import { catchInterrupts } from '../run/signals.js';
-import { runDirectory } from '../run/paths.js';
+import { checkOutputFile, runDirectory } from '../run/paths.js';
 import { choiceArg, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
 import { checkClassifierRun, loadClassifierData, trainClassifierRun, type ClassifierRunResult } from '../metrics/classifier-run.js';
+import { lenetFeatures, readImageSamples, scoreImageFile } from '../metrics/score-file.js';
 
 interface TrainOpts {
   json?: boolean;
@@ -85,12 +90,47 @@ async function cmdEval(o: { data: ClassifierDataset; dataDir?: string; model?: s
   }
 }
 
+interface ScoreOpts {
+  data: ClassifierDataset;
+  dataDir?: string;
+  n?: number;
+  permutations: number;
+  json?: string;
+}
+
+async function cmdScore(file: string, o: ScoreOpts, cmd: Command): Promise<void> {
+  const g = globals(cmd);
+  const log = logger(g.quiet);
+  if (o.json !== undefined) checkOutputFile(o.json, '--json');
+  // Read (and check) the file before loading the backend and the classifier, so bad input fails fast.
+  const samples = readImageSamples(file);
+  await initBackend(g.backend, { quiet: true });
+  const fc = await lenetFeatures(o.data);
+  let result: Record<string, unknown>;
+  try {
+    result = scoreImageFile(samples, {
+      dataset: o.data,
+      ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+      ...(o.n !== undefined ? { n: o.n } : {}),
+      rng: new Rng(g.seed),
+      permutations: o.permutations,
+      features: fc.features,
+      ...(fc.reason !== undefined ? { featuresUnavailable: fc.reason } : {}),
+    });
+  } finally {
+    fc.dispose();
+  }
+  if (o.json !== undefined) writeJsonAtomic(o.json, result);
+  log(JSON.stringify(result, null, 2));
+  if (o.json !== undefined) log(`written to ${o.json}`);
+}
+
 /** Register `genphys classifier`. */
 export function register(program: Command): void {
   const c = program
     .command('classifier')
-    .description('the LeNet feature classifier for FD-LeNet and KID on image data: train, eval')
-    .addHelpText('after', '\nExamples:\n  genphys classifier train --data fashion-mnist --epochs 10 --out runs/lenet-fmnist\n  genphys classifier eval --data mnist --data-dir ../shared/data/mnist');
+    .description('the LeNet feature classifier for FD-LeNet and KID on image data: train, eval, score')
+    .addHelpText('after', '\nExamples:\n  genphys classifier train --data fashion-mnist --epochs 10 --out runs/lenet-fmnist\n  genphys classifier eval --data mnist --data-dir ../shared/data/mnist\n  genphys classifier score samples.npy --data fashion-mnist --json score.json');
   c.command('train')
     .description('train the classifier (Adam, seeded); writes config.json, metrics.jsonl, checkpoint.json and lenet-<data>.json. MNIST uses test images 0…7999 to train and 8000…9999 to score')
     .addOption(new Option('--data <name>', 'data set').argParser(choiceArg(CLASSIFIER_DATASETS)).default('fashion-mnist'))
@@ -109,4 +149,13 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'directory of the IDX files')
     .option('--model <manifest>', 'classifier manifest (.json) to score instead of the committed one')
     .action(async (o: { data: ClassifierDataset; dataDir?: string; model?: string }, cmd: Command) => cmdEval(o, cmd));
+  c.command('score')
+    .description("score a .npy of generated 28×28 images (float32/64 in [-1, 1]; [n,28,28], [n,28,28,1], [n,1,28,28] or [n,784]) against the test split, as `gan eval` does: MMD, KID, precision/recall, FD-LeNet")
+    .argument('<samples.npy>', 'generated images, values in [-1, 1] (pixels p as p/127.5 - 1)')
+    .addOption(new Option('--data <name>', 'data set whose test split is the reference').argParser(choiceArg(CLASSIFIER_DATASETS)).default('fashion-mnist'))
+    .option('--data-dir <dir>', 'directory of the IDX files')
+    .option('--n <n>', 'images compared from each side (default: min(1000, images in the file))', intArg(1, 100000))
+    .option('--permutations <n>', 'permutations for the MMD p-value', intArg(0), 200)
+    .option('--json <file>', 'also write the report to this JSON file')
+    .action(async (file: string, o: ScoreOpts, cmd: Command) => cmdScore(file, o, cmd));
 }

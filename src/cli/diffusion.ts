@@ -12,11 +12,13 @@ import { writeJsonAtomic } from '../io/atomic.js';
 import { DEFAULT_DIFFUSION_TRAIN, type DiffusionTrainConfig } from '../diffusion/train.js';
 import { PREDICTIONS, type Prediction } from '../diffusion/process.js';
 import { NoiseSchedule } from '../diffusion/schedule.js';
-import { checkSampleOptions, DIFFUSION_ARCHS, evaluateDiffusionRun, loadDiffusionRun, sampleDiffusion, trainDiffusionRun, writeSampleArtifact, type DiffusionArch, type DiffusionEvalOptions } from '../diffusion/run.js';
+import { checkSampleOptions, DIFFUSION_ARCHS, evaluateDiffusionRun, loadDiffusionRun, sampleDiffusion, trainDiffusionRun, writeSampleArtifact, type DiffusionArch } from '../diffusion/run.js';
 import { checkOutputFile, runDirectory } from '../run/paths.js';
 import { catchInterrupts } from '../run/signals.js';
 import { writeImageGrid } from '../viz/index.js';
-import { CLASSIFIER_DATASETS, loadFeatureClassifier, type ClassifierDataset } from '../metrics/classifier.js';
+import { CLASSIFIER_DATASETS, type ClassifierDataset } from '../metrics/classifier.js';
+import type { ImageFeatures } from '../metrics/image-score.js';
+import { lenetFeatures } from '../metrics/score-file.js';
 import { choiceArg, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
 
 interface TrainFlags {
@@ -156,16 +158,11 @@ interface EvalFlags {
   json?: string;
 }
 
-/** The FD-LeNet feature extractor for the run's data set, or why there is none. */
-async function featureExtractor(dataset: string, shape: readonly number[] | null): Promise<{ features?: DiffusionEvalOptions['features']; dispose(): void; why?: string }> {
-  if (!shape || shape[0] !== 28 || shape[1] !== 28 || shape[2] !== 1) return { dispose() {}, why: 'LeNet features need 28×28 grey images' };
-  if (!(CLASSIFIER_DATASETS as readonly string[]).includes(dataset)) return { dispose() {}, why: `no feature classifier for ${dataset}` };
-  try {
-    const c = await loadFeatureClassifier(dataset as ClassifierDataset);
-    return { features: (x, n) => ({ features: c.features(x, n), dim: c.featureDim }), dispose: () => c.dispose() };
-  } catch (err) {
-    return { dispose() {}, why: (err as Error).message.split('\n')[0]! };
-  }
+/** The FD-LeNet feature classifier for the run's data set, or why there is none. */
+async function featureExtractor(dataset: string, shape: readonly number[] | null): Promise<{ features: ImageFeatures | null; dispose(): void; reason?: string }> {
+  if (!shape || shape[0] !== 28 || shape[1] !== 28 || shape[2] !== 1) return { features: null, dispose() {}, reason: 'LeNet features need 28×28 grey images' };
+  if (!(CLASSIFIER_DATASETS as readonly string[]).includes(dataset)) return { features: null, dispose() {}, reason: `no feature classifier for ${dataset}` };
+  return lenetFeatures(dataset as ClassifierDataset);
 }
 
 async function evaluate(dir: string, flags: EvalFlags, cmd: Command): Promise<void> {
@@ -182,11 +179,11 @@ async function evaluate(dir: string, flags: EvalFlags, cmd: Command): Promise<vo
     const fx = r.kind === 'image' ? await featureExtractor(spec, r.shape) : null;
     let res;
     try {
-      res = evaluateDiffusionRun(r, { sampler: flags.sampler, steps, eta: flags.eta, n: flags.n, rng: new Rng(g.seed), ...(fx?.features ? { features: fx.features } : {}) });
+      res = evaluateDiffusionRun(r, { sampler: flags.sampler, steps, eta: flags.eta, n: flags.n, rng: new Rng(g.seed), features: fx?.features ?? null, ...(fx?.reason !== undefined ? { featuresUnavailable: fx.reason } : {}) });
     } finally {
       fx?.dispose();
     }
-    const report = { run: dir, ...res, ...(fx?.why ? { fdLenet: `unavailable (${fx.why})` } : {}) };
+    const report = { run: dir, ...res };
     if (jsonOut !== undefined) writeJsonAtomic(jsonOut, report);
     log(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(5)) : v)));
   } finally {

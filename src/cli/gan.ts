@@ -10,7 +10,8 @@ import { InterruptedError, UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { GAN_LOSS_NAMES, GAN_PRESET_NAMES, type GanLossName, type GanOverrides } from '../gan/presets.js';
 import { evaluateGanRun, generateSamples, loadGanRun, recordEval, samplingGan, trainGanRun, type GanEvalOptions } from '../gan/run.js';
-import { loadFeatureClassifier, type ClassifierDataset } from '../metrics/classifier.js';
+import type { ClassifierDataset } from '../metrics/classifier.js';
+import { lenetFeatures } from '../metrics/score-file.js';
 import { checkOutputFile, runDirectory } from '../run/paths.js';
 import { catchInterrupts } from '../run/signals.js';
 import { scatterPlotSvg, writeImageGrid, writeSvg } from '../viz/index.js';
@@ -170,12 +171,7 @@ interface EvalFlags {
  * there is none (the caller disposes `dispose`).
  */
 async function featureClassifier(dataset: string): Promise<{ features: GanEvalOptions['features']; dispose(): void; reason?: string }> {
-  try {
-    const c = await loadFeatureClassifier(dataset as ClassifierDataset);
-    return { features: { name: `LeNet (${c.info.source.split('/').pop()})`, dim: c.featureDim, embed: (x, n) => c.features(x, n) }, dispose: () => c.dispose() };
-  } catch (err) {
-    return { features: null, dispose() {}, reason: (err as Error).message.split('\n')[0]! };
-  }
+  return lenetFeatures(dataset as ClassifierDataset);
 }
 
 async function evaluate(dir: string, flags: EvalFlags, cmd: Command): Promise<void> {

@@ -15,7 +15,7 @@ import { formatEstimate, formatNumber, markdownTable } from '../physics/report.j
 import { ISING_ALGORITHMS, type IsingAlgorithm } from '../physics/samplers.js';
 import type { SimulationResult } from '../physics/simulate.js';
 import { choiceArg, floatArg, globals, intArg, logger, progress } from './common.js';
-import { comparisonTables, type RbmComparisonRow } from '../physics/rbm-pipeline.js';
+import { comparisonTables, ISING_RBM_SAMPLE_DEFAULTS as SD, ISING_RBM_TRAIN_DEFAULTS as TD, type RbmComparisonRow } from '../physics/rbm-pipeline.js';
 import { deviationLines, runIsingRbm, type IsingRbmSettings } from '../physics/ising-rbm-run.js';
 import { InterruptedError } from '../core/errors.js';
 import { parseDataSpec } from '../data/spec.js';
@@ -175,22 +175,22 @@ export function register(program: Command): void {
     .option('--burn-in <n>', 'Monte Carlo burn-in sweeps per chain', intArg(0), 1000)
     .option('--chains <n>', 'Monte Carlo chains per temperature', intArg(1, 4096), 4)
     .option('--hidden <n>', 'hidden units (default 2L², 128 at L = 8; a multiple of L² unless --no-translation-invariant)', intArg(1, 65536))
-    .option('--method <m>', 'cd, pcd, pt (parallel-tempering negative phase, 10 replicas), exact (the true gradient by enumerating the L² spins; L ≤ 4), or pl (the pseudo-likelihood\'s exact gradient: no Markov chain)', choiceArg(['cd', 'pcd', 'pt', 'exact', 'pl'] as const), 'pcd')
-    .option('--k <n>', 'Gibbs steps per update', intArg(1, 1000), 5)
-    .option('--batch <n>', 'minibatch size', intArg(1), 50)
-    .option('--lr <x>', 'learning rate', floatArg(0, Infinity, { min: true }), 0.02)
-    .option('--momentum <x>', 'SGD momentum', floatArg(0, 1, { max: true }), 0.5)
-    .option('--optimizer <o>', 'sgd or adam', choiceArg(['sgd', 'adam'] as const), 'sgd')
-    .option('--epochs <n>', 'epochs per temperature', intArg(1), 100)
+    .option('--method <m>', 'pl (the pseudo-likelihood\'s exact gradient: no Markov chain), cd, pcd, pt (parallel-tempering negative phase, 10 replicas), or exact (the true gradient by enumerating the L² spins; L ≤ 4)', choiceArg(['cd', 'pcd', 'pt', 'exact', 'pl'] as const), TD.method)
+    .option('--k <n>', 'Gibbs steps per update (cd, pcd, pt)', intArg(1, 1000), TD.k)
+    .option('--batch <n>', 'minibatch size', intArg(1), TD.batchSize)
+    .option('--lr <x>', 'learning rate', floatArg(0, Infinity, { min: true }), TD.learningRate)
+    .option('--momentum <x>', 'SGD momentum', floatArg(0, 1, { max: true }), TD.momentum)
+    .option('--optimizer <o>', 'adam or sgd', choiceArg(['sgd', 'adam'] as const), TD.optimizer)
+    .option('--epochs <n>', 'epochs per temperature', intArg(1), TD.epochs)
     .option('--augment <n>', 'train on n lattice-symmetry images (translations, rotations, reflections) of each configuration', intArg(1, 4096), 1)
     .option('--biases', 'train visible and hidden biases (default: zero biases, an exactly spin-flip-symmetric RBM)')
     .option('--no-translation-invariant', 'free weight matrix (default: weights tied so the RBM is invariant under the L² lattice translations)')
-    .option('--filter-size <k>', 'each translation-invariant filter covers a k × k patch (0 = the whole lattice; 2 holds the Ising model with 4 weights per family)', intArg(0), 0)
+    .option('--filter-size <k>', `each translation-invariant filter covers a k × k patch (0 = the whole lattice; 2 holds the Ising model with 4 weights per family) (default: ${TD.filterSize}, 0 with --no-translation-invariant)`, intArg(0))
     .option('--pl-sites <n>', 'with --method pl: sites per configuration its gradient samples (0 = all L²)', intArg(0), 0)
     .option('--average <f>', 'tail-average the weights over this fraction of training (Polyak–Ruppert; 0 = last iterate)', floatArg(0, 1), 0.3)
-    .option('--rbm-chains <n>', 'Gibbs chains sampling each trained RBM', intArg(1), 100)
-    .option('--rbm-burn-in <n>', 'Gibbs steps discarded per chain', intArg(0), 500)
-    .option('--rbm-steps <n>', 'measured Gibbs steps per chain', intArg(1), 2000)
+    .option('--rbm-chains <n>', 'Gibbs chains sampling each trained RBM', intArg(1), SD.chains)
+    .option('--rbm-burn-in <n>', 'Gibbs steps discarded per chain', intArg(0), SD.burnIn)
+    .option('--rbm-steps <n>', 'measured Gibbs steps per chain', intArg(1), SD.steps)
     .option('--workers <n>', 'worker threads for Monte Carlo (default: all cores)', intArg(0, 256))
     .option('--force', 'replace an existing run in --out')
     .option('--queue <url>', 'train the temperatures as jobs on this Redis queue (redis://[:password@]host:port), served by `genphys worker --out` the same directory; the data is made here first')

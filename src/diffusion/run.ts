@@ -13,10 +13,8 @@ import { join } from 'node:path';
 import { CheckpointError, RunError, UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
-import { frechetDistance } from '../metrics/frechet.js';
-import { kid } from '../metrics/kid.js';
+import { MIN_IMAGE_SCORE_N, scoreImageSamples, type ImageFeatures } from '../metrics/image-score.js';
 import { mmdReport } from '../metrics/mmd.js';
-import { precisionRecall } from '../metrics/prd.js';
 import { samples as asSamples } from '../metrics/samples.js';
 import { sampleGridDivergence, toyMetrics } from '../metrics/toy.js';
 import { isingModel, energy, magnetisation } from '../physics/lattice.js';
@@ -337,19 +335,34 @@ export function isingObservables(spins: Int8Array, L: number, T: number, J: numb
 export interface DiffusionEvalOptions extends Omit<DiffusionSampleOptions, 'stripFrames' | 'stripRows'> {
   /** Real examples to compare with (default n). */
   readonly nReal?: number;
-  /** FD on classifier features, when a feature classifier is available: features of a batch of images in [−1, 1]. */
-  readonly features?: (x: Float32Array, n: number) => { features: Float32Array; dim: number };
+  /** Feature classifier for KID and FD-LeNet on image data (KID in pixels and no FD without it). */
+  readonly features?: ImageFeatures | null;
+  /** Why no feature classifier was given (recorded in the report). */
+  readonly featuresUnavailable?: string;
 }
 
 /**
- * Evaluate a run: draw samples and compare them with the data. Images: MMD (with the
- * real-vs-real baseline), KID and precision/recall in pixel space, FD on classifier
- * features when `features` is given. Toys: mode coverage and KL/JS against the true
+ * Evaluate a run: draw samples and compare them with the data. Images: the report of
+ * {@link scoreImageSamples} (MMD and precision/recall in pixels, KID and FD-LeNet on
+ * the classifier's features when `features` is given), on equal numbers of test and
+ * generated images. Toys: mode coverage and KL/JS against the true
  * mixture (ring8, grid25) or a fresh reference sample, and MMD to a fresh sample of
  * the true distribution. Ising: e, |m|, C, χ of sign(samples) against the Monte
  * Carlo data, with errors.
  */
 export function evaluateDiffusionRun(r: LoadedDiffusionRun, o: DiffusionEvalOptions): Record<string, unknown> {
+  // Image runs: the test split is read and --n checked before sampling (minutes on a U-Net),
+  // so a bad --n costs nothing.
+  let test: DiffusionDataset | null = null;
+  if (r.kind === 'image') {
+    if (!(o.n >= MIN_IMAGE_SCORE_N)) throw new UsageError(`--n: image metrics need at least ${MIN_IMAGE_SCORE_N} samples, got ${o.n}`);
+    try {
+      test = loadDiffusionRunData(r.config, 'test');
+    } catch {
+      test = loadDiffusionRunData(r.config, 'train');
+    }
+    if (test.n < MIN_IMAGE_SCORE_N) throw new UsageError(`--n: the test split holds ${test.n} images; image metrics need at least ${MIN_IMAGE_SCORE_N}`);
+  }
   const { x } = sampleDiffusion(r, o);
   const D = r.dim;
   const rng = o.rng.split(0x5eed);
@@ -385,22 +398,15 @@ export function evaluateDiffusionRun(r: LoadedDiffusionRun, o: DiffusionEvalOpti
       z: { energy: z(model.energy, ref.energy), absMagnetisation: z(model.absMagnetisation, ref.absMagnetisation), specificHeat: z(model.specificHeat, ref.specificHeat), susceptibility: z(model.susceptibility, ref.susceptibility) },
     };
   }
-  let test: DiffusionDataset;
-  try {
-    test = loadDiffusionRunData(r.config, 'test');
-  } catch {
-    test = loadDiffusionRunData(r.config, 'train');
-  }
-  const nReal = Math.min(test.n, o.nReal ?? o.n);
-  const real = asSamples(test.x.subarray(0, nReal * D), D);
-  const mm = mmdReport(real, fake, { rng });
-  const k = kid(real, fake, { rng, subsets: 20 });
-  const pr = precisionRecall(real, fake);
-  let fd: number | string = 'unavailable (no feature classifier)';
-  if (o.features) {
-    const fr = o.features(real.data as Float32Array, nReal);
-    const ff = o.features(x, o.n);
-    fd = frechetDistance(asSamples(fr.features, fr.dim), asSamples(ff.features, ff.dim));
-  }
-  return { ...base, kind: 'image', nReal, mmd: { value: mm.mmd, mmd2: mm.mmd2, se: mm.se, baseline: mm.baseline?.mmd, kernel: mm.kernel }, kid: { mean: k.mean, std: k.std, subsetSize: k.subsetSize }, precision: pr.precision, recall: pr.recall, fdLenet: fd };
+  // The same report as `gan eval` and `classifier score` (src/metrics/image-score.ts): equal
+  // numbers of real and generated images, so the two sides' metrics are comparable.
+  const n = Math.min(test!.n, o.nReal ?? o.n, o.n);
+  const real = asSamples(test!.x.subarray(0, n * D), D);
+  const fakeN = asSamples(x.subarray(0, n * D), D);
+  return {
+    ...base,
+    kind: 'image',
+    nReal: n,
+    ...scoreImageSamples(real, fakeN, { rng, features: o.features ?? null, ...(o.featuresUnavailable !== undefined ? { featuresUnavailable: o.featuresUnavailable } : {}) }),
+  };
 }

@@ -46,7 +46,7 @@ export {
   type ExactOptions,
   type ModelRateOptions,
 } from './partition.js';
-export { freeEnergyDrift, type FreeEnergyDrift } from './mixing.js';
+export { chainFlipRate, freeEnergyDrift, type FreeEnergyDrift } from './mixing.js';
 export { freeEnergyGap, logLikelihood, meanFreeEnergy, pseudoLikelihood, reconstructionError, type PseudoLikelihoodOptions } from './metrics.js';
 export { gibbsSample, type GibbsDiagnostics } from './samplers/gibbs.js';
 export { metropolisSample, type MetropolisDiagnostics, type MetropolisOptions } from './samplers/metropolis.js';

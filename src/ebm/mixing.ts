@@ -6,6 +6,7 @@
  * errors says the burn-in was too short. Agreement does not prove mixing (chains stuck in
  * one mode agree with themselves), so the message says "no drift detected", no more.
  */
+import type { Rng } from '../core/rng.js';
 import type { EnergyModel } from './model.js';
 
 /** The outcome of {@link freeEnergyDrift}. */
@@ -40,4 +41,20 @@ export function freeEnergyDrift(model: EnergyModel, mid: Float32Array, end: Floa
   const se = Math.hypot(a.error, b.error);
   const z = se > 0 ? (b.value - a.value) / se : b.value === a.value ? 0 : Number.POSITIVE_INFINITY;
   return { mid: a, end: b, z, noDrift: Math.abs(z) <= 3 };
+}
+
+/**
+ * How far one block-Gibbs step moves a set of chains: the fraction of visible units whose
+ * value changes under h ~ p(h | v), v' ~ p(v' | h), from the chains' current states
+ * (`chains × nVisible`, untouched; the step runs on a copy with its own stream). For
+ * binary or ±1 visibles only. A persistent chain that flips almost nothing per step has
+ * stopped exploring: its states, and the PCD negative phase computed from them, are
+ * stale (as when the weights grow until the conditionals saturate; Desjardins et al.,
+ * AISTATS 2010, on PCD's mixing). A high rate does not prove mixing.
+ */
+export function chainFlipRate(model: EnergyModel, chains: Float32Array, rng: Rng): number {
+  const v = model.sampleVisibles(model.sampleHiddens(chains, rng), rng);
+  let changed = 0;
+  for (let i = 0; i < chains.length; i++) if (v[i] !== chains[i]) changed++;
+  return chains.length > 0 ? changed / chains.length : 0;
 }

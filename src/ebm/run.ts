@@ -18,6 +18,7 @@ import { linePlotSvg, writeFilterGrid, writeImageGrid, writeSvg } from '../viz/i
 import { loadEbmData, type Binarization, type EbmData } from './data.js';
 import { loadModel, saveModel } from './io.js';
 import { freeEnergyGap, logLikelihood, pseudoLikelihood } from './metrics.js';
+import { chainFlipRate } from './mixing.js';
 import type { EnergyModel } from './model.js';
 import { ais, enumerableLayer, exactLogZ, reverseAis } from './partition.js';
 import { BernoulliRBM, GaussianBernoulliRBM } from './rbm.js';
@@ -171,11 +172,14 @@ function aisSandwich(model: EnergyModel, train: Float32Array, test: Float32Array
 export const LL_DROP_WARNING = 0.5;
 /** A PT swap rate below this between neighbouring replicas means the ladder no longer mixes. */
 export const SWAP_RATE_WARNING = 0.02;
+/** PCD chains that change fewer than this fraction of their visible units per Gibbs step have stopped moving. */
+export const CHAIN_FLIP_WARNING = 1e-3;
 
 /**
  * Divergence and mixing diagnostics over a run's metrics lines: warns once when the
  * exact LL falls {@link LL_DROP_WARNING} below its best (and again only after it recovered),
- * once when a PT swap rate falls below {@link SWAP_RATE_WARNING}, and tracks the best
+ * once when a PT swap rate falls below {@link SWAP_RATE_WARNING}, once when the PCD chains'
+ * `chainFlipRate` falls below {@link CHAIN_FLIP_WARNING}, and tracks the best
  * value of `key` for early stopping.
  */
 export class TrainingWatch {
@@ -189,6 +193,7 @@ export class TrainingWatch {
   private bestLLEpoch = 0;
   private falling = false;
   private swapWarned = false;
+  private flipWarned = false;
 
   constructor(
     readonly key: 'testLL' | 'trainLL',
@@ -218,6 +223,11 @@ export class TrainingWatch {
         if (!this.falling) out.push(`the exact log-likelihood fell from ${this.bestLL.toFixed(3)} (epoch ${this.bestLLEpoch}) to ${ll.toFixed(3)}: training is diverging or oscillating; try a lower --lr${this.patience > 0 ? '' : ', or --early-stop N to keep the best model'}`);
         this.falling = true;
       } else if (this.bestLL - ll < LL_DROP_WARNING / 2) this.falling = false;
+    }
+    const flips = row.chainFlipRate;
+    if (!this.flipWarned && flips !== undefined && flips < CHAIN_FLIP_WARNING) {
+      out.push(`the PCD chains stopped moving: one Gibbs step changes ${(100 * flips).toFixed(3)} % of their visible units, so the negative phase is stale; try --method pt or a lower --lr`);
+      this.flipWarned = true;
     }
     if (!this.swapWarned && swapRates.length > 0) {
       let worst = 0;
@@ -387,6 +397,10 @@ export async function trainRbmRun(options: RbmRunOptions): Promise<RbmRunResult>
         if (test) row.freeEnergyGap = freeEnergyGap(model, xe, test);
         if (exactOk && opts.exactEvery > 0 && epoch % opts.exactEvery === 0) Object.assign(row, exactMetrics(model, xe, test));
         if (opts.aisEvery && epoch % opts.aisEvery === 0) Object.assign(row, aisSandwich(model, xe, test ?? xe, metricRng, opts.aisBetas ?? 1000, opts.aisRuns ?? 32));
+        // Persistent chains only (PT has its swap rates; CD restarts at the data): a separate
+        // split per epoch, so the other metrics' draws are unchanged and a resume gives the same value.
+        const chains = trainer.options.method === 'pcd' && model.visibleUnits !== 'gaussian' ? trainer.negativeSamples() : null;
+        if (chains) row.chainFlipRate = chainFlipRate(model, chains, metricRng.split(0x666c6970 + epoch));
         const swaps = trainer.swapRates();
         for (const message of watch.observe(epoch, row, swaps)) opts.onEvent?.({ type: 'warning', epoch, message });
         history.push(row);

@@ -15,7 +15,7 @@ import { CheckpointError, RunError, UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
-import { frechetDistance, kid, mmdReport, precisionRecall, sampleGridDivergence, toyMetrics, type Samples } from '../metrics/index.js';
+import { sampleGridDivergence, scoreImageSamples, toyMetrics, type ImageFeatures, type Samples } from '../metrics/index.js';
 import { bondSum, isingModel } from '../physics/lattice.js';
 import { thermoEstimates, type Estimate } from '../physics/observables.js';
 import { runTraining, type LoopResult } from '../run/loop.js';
@@ -315,13 +315,10 @@ export interface GanEvalOptions {
    * Features for the Fréchet distance, e.g. a trained classifier's penultimate layer
    * (`x` `[n, dim]` in [−1, 1] → `[n, d]`); without it FD is reported unavailable.
    */
-  readonly features?: { readonly name: string; readonly embed: (x: Float32Array, n: number) => Float32Array; readonly dim: number } | null;
+  readonly features?: ImageFeatures | null;
   /** Why no features were given (recorded in the result). */
   readonly featuresUnavailable?: string;
 }
-
-/** Binomial standard error of a fraction p of n. */
-const binomSe = (p: number, n: number): number => Math.sqrt(Math.max(p * (1 - p), 0) / n);
 
 /**
  * Evaluate a run's generator against its data: images — MMD (√MMD² beside the
@@ -353,57 +350,12 @@ function evalImages(gan: Gan, cfg: GanRunConfig, opts: GanEvalOptions): Record<s
   const D = test.dim;
   const real: Samples = { data: test.x.subarray(0, n * D), n, d: D };
   const fake: Samples = { data: generateSamples(gan, n, opts.rng.split(1)), n, d: D };
-  const P = opts.permutations ?? 200;
-  const rep = mmdReport(real, fake, { rng: opts.rng.split(2), permutations: P });
-  const pr = precisionRecall(real, fake, { k: 3 });
-  const out: Record<string, unknown> = {
+  return {
     method: 'images',
     data: test.name,
     n,
-    mmd: { sqrtMmd2: rep.mmd, mmd2: { value: rep.mmd2, se: rep.se }, kernel: rep.kernel, baselineSqrtMmd2: rep.baseline?.mmd, baselineMmd2: rep.baseline ? { value: rep.baseline.mmd2, se: rep.baseline.se } : undefined, pValue: rep.pValue, permutations: rep.permutations, features: 'pixels' },
-    // Binomial SEs: they ignore the randomness of the k-NN manifolds themselves.
-    precision: { value: pr.precision, se: binomSe(pr.precision, n), k: pr.k, features: 'pixels' },
-    recall: { value: pr.recall, se: binomSe(pr.recall, n), k: pr.k, features: 'pixels' },
+    ...scoreImageSamples(real, fake, { rng: opts.rng, ...(opts.permutations !== undefined ? { permutations: opts.permutations } : {}), features: opts.features ?? null, ...(opts.featuresUnavailable !== undefined ? { featuresUnavailable: opts.featuresUnavailable } : {}) }),
   };
-  const kidOf = (a: Samples, b: Samples, subsets: number, size: number, features: string) => {
-    // Subsets of at most half the samples, so that they differ; overlapping subsets are not independent,
-    // so the uncertainty reported is their standard deviation (Bińkowski et al. 2018), not std/√subsets.
-    const k = kid(a, b, { rng: opts.rng.split(3), subsets, subsetSize: Math.min(size, Math.floor(n / 2)) });
-    return { value: k.mean, se: k.std, std: k.std, subsets: k.values.length, subsetSize: k.subsetSize, features };
-  };
-  if (opts.features) {
-    const f = opts.features;
-    const fr: Samples = { data: f.embed(real.data as Float32Array, n), n, d: f.dim };
-    const ff: Samples = { data: f.embed(fake.data as Float32Array, n), n, d: f.dim };
-    // Bińkowski et al. 2018's reporting: 100 subsets of up to 1000.
-    out.kid = kidOf(fr, ff, 100, 1000, f.name);
-    out.fd = { ...frechet(fr.data as Float32Array, ff.data as Float32Array, n, f.dim, opts.rng.split(4)), features: f.name, uncertainty: 'SE from 10 bootstrap resamples of both sets' };
-  } else {
-    // Pixels cost 784 per kernel value: 10 subsets of up to 500.
-    out.kid = kidOf(real, fake, 10, 500, 'pixels');
-    out.fd = { available: false, reason: `FD-LeNet is unavailable: ${opts.featuresUnavailable ?? 'no feature classifier given'}` };
-  }
-  return out;
-}
-
-/** FD with a bootstrap SE over 10 resamples of both sets. */
-function frechet(a: Float32Array, b: Float32Array, n: number, d: number, rng: Rng): ValueWithError {
-  const value = frechetDistance({ data: a, n, d }, { data: b, n, d });
-  const reps: number[] = [];
-  for (let r = 0; r < 10; r++) {
-    const pick = (x: Float32Array) => {
-      const o = new Float32Array(n * d);
-      for (let i = 0; i < n; i++) {
-        const j = rng.int(n);
-        o.set(x.subarray(j * d, (j + 1) * d), i * d);
-      }
-      return o;
-    };
-    reps.push(frechetDistance({ data: pick(a), n, d }, { data: pick(b), n, d }));
-  }
-  const mean = reps.reduce((s, v) => s + v, 0) / reps.length;
-  const sd = Math.sqrt(reps.reduce((s, v) => s + (v - mean) ** 2, 0) / (reps.length - 1));
-  return { value, se: sd };
 }
 
 function meanSe(v: number[]): ValueWithError {

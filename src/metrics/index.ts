@@ -44,6 +44,7 @@ export {
   type GaussianStats,
   type SymmetricEigen,
 } from './frechet.js';
+export { MIN_IMAGE_SCORE_N, scoreImageSamples, type ImageFeatures, type ImageScoreOptions, type ScoreValue } from './image-score.js';
 export { knnRadii2, precisionRecall, type PrecisionRecallOptions, type PrecisionRecallResult } from './prd.js';
 export {
   DEFAULT_GRID_EPS,

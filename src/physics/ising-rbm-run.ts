@@ -54,7 +54,7 @@ export interface IsingRbmSettings extends IsingDataSettings {
   readonly k: number;
   /** Sites per configuration the 'pl' gradient samples (0 or absent: all). */
   readonly plSites?: number;
-  /** Side of the patch each filter covers (0 or absent: the whole lattice). */
+  /** Side of the patch each filter covers (0: the whole lattice; absent: 2 with translation-invariant weights, else 0). */
   readonly filterSize?: number;
   readonly batch: number;
   readonly lr: number;
@@ -149,10 +149,10 @@ export async function runIsingRbm(opts: IsingRbmRunOptions): Promise<IsingRbmRun
     nHidden: o.hidden ?? 2 * L * L, method: o.method, k: o.k, batchSize: o.batch, learningRate: o.lr, momentum: o.momentum, optimizer: o.optimizer, epochs: o.epochs,
     symmetric: o.biases !== true, augment: o.augment ?? 1, translationInvariant: o.translationInvariant !== false, averaging: o.average ?? 0.3,
     plSites: o.plSites ?? 0,
-    filterSize: o.filterSize ?? 0,
+    ...(o.filterSize !== undefined ? { filterSize: o.filterSize } : {}),
   });
   const dir = opts.dir;
-  prepared.commit({ command: opts.command, seed: opts.seed, ...o, L, hidden: train.nHidden, temps: o.data ? 'from dataset' : o.temps });
+  prepared.commit({ command: opts.command, seed: opts.seed, ...o, L, hidden: train.nHidden, filterSize: train.filterSize, temps: o.data ? 'from dataset' : o.temps });
   const pipe: Omit<RbmPipelineOptions, 'temps'> = {
     L,
     algorithm: o.algo,

@@ -48,21 +48,24 @@ import { evenlySpacedRows, type IsingDataset } from './dataset.js';
 export interface RbmTrainSettings {
   /** Hidden units (default 2·L², i.e. 128 at L = 8). */
   readonly nHidden?: number;
-  /** 'cd', 'pcd' (default) or 'exact' (enumerates the L² visible spins: L ≤ 4). */
+  /**
+   * 'pl' (default: the pseudo-likelihood's exact gradient, no Markov chain), 'cd', 'pcd', 'pt'
+   * or 'exact' (enumerates the L² visible spins: L ≤ 4).
+   */
   readonly method?: Extract<TrainMethod, 'cd' | 'pcd' | 'pt' | 'exact' | 'pl'>;
-  /** Gibbs steps per update (default 5). */
+  /** Gibbs steps per update with cd/pcd/pt (default 5). */
   readonly k?: number;
-  /** Minibatch size (default 50). */
+  /** Minibatch size (default 100). */
   readonly batchSize?: number;
   /** Persistent chains for PCD (default: the batch size). */
   readonly pcdChains?: number;
-  /** Learning rate (default 0.02; with free weights and no averaging 0.05 left e 4–6 % too high at T ≥ 3, L = 8). */
+  /** Learning rate (default 0.03, for Adam; the former PCD + SGD recipe used 0.02). */
   readonly learningRate?: number;
-  /** SGD momentum (default 0.5; ignored by Adam). */
+  /** SGD momentum (default 0; ignored by Adam). */
   readonly momentum?: number;
-  /** 'sgd' (default) or 'adam'. */
+  /** 'adam' (default) or 'sgd'. */
   readonly optimizer?: 'sgd' | 'adam';
-  /** Epochs over the training set (default 100). */
+  /** Epochs over the training set (default 60). */
   readonly epochs?: number;
   /**
    * Standard deviation of the initial weights (default 0.1). With zero biases W = 0 is a
@@ -97,20 +100,20 @@ export interface RbmTrainSettings {
    */
   readonly plSites?: number;
   /**
-   * Side k of the patch each translation-invariant filter covers (default 0: the whole
-   * lattice; see {@link LatticeSpinRBM}): k = 2 holds the Ising model with 4 weights per
-   * family instead of L².
+   * Side k of the patch each translation-invariant filter covers (0: the whole lattice; see
+   * {@link LatticeSpinRBM}): k = 2 (the default with translation-invariant weights) holds the
+   * Ising model with 4 weights per family instead of L².
    */
   readonly filterSize?: number;
 }
 
 /** How the trained RBM is sampled to measure observables. */
 export interface RbmSampleSettings {
-  /** Parallel Gibbs chains (default 100), started from training configurations. */
+  /** Parallel Gibbs chains (default 1000), started from training configurations. */
   readonly chains?: number;
   /** Block-Gibbs steps discarded first (default 500). */
   readonly burnIn?: number;
-  /** Measured block-Gibbs steps per chain (default 2000). */
+  /** Measured block-Gibbs steps per chain (default 10 000). */
   readonly steps?: number;
 }
 
@@ -170,26 +173,56 @@ export interface RbmTaskOutput {
   readonly params: { readonly W: Float32Array; readonly a: Float32Array; readonly b: Float32Array };
 }
 
-/** Resolved training settings. */
+/**
+ * The `ising rbm` training defaults, chosen in BENCHMARKS.md "RBM fluctuations at T_c" (issue #15):
+ * the pseudo-likelihood's exact gradient (Besag 1975) on 2 × 2 translation-invariant filters,
+ * Adam 0.03, batch 100, 60 epochs with a cosine decay, weights averaged over the last 30 %. The
+ * former recipe (PCD-5, SGD 0.02 with momentum 0.5, batch 50, 100 epochs, whole-lattice filters)
+ * left C and χ 13–25 % low near T_c at L = 8; it is `method: 'pcd', k: 5, optimizer: 'sgd',
+ * learningRate: 0.02, momentum: 0.5, batchSize: 50, epochs: 100, filterSize: 0`.
+ */
+export const ISING_RBM_TRAIN_DEFAULTS = {
+  method: 'pl',
+  k: 5,
+  batchSize: 100,
+  learningRate: 0.03,
+  momentum: 0,
+  optimizer: 'adam',
+  epochs: 60,
+  /** With translation-invariant weights; 0 (the whole lattice) otherwise. */
+  filterSize: 2,
+} as const;
+
+/**
+ * The `ising rbm` sampling defaults: 1000 chains × 10 000 measured steps, so that the RBM's
+ * own error bars near T_c (τ_int(|m|) ≈ 30–45 Gibbs steps at L = 8) stay below 1 % on C and χ
+ * and a 3 % deviation from Monte Carlo is resolved (≈ 20 s per temperature at L = 8, native).
+ */
+export const ISING_RBM_SAMPLE_DEFAULTS = { chains: 1000, burnIn: 500, steps: 10000 } as const;
+
+/** Resolved training settings ({@link ISING_RBM_TRAIN_DEFAULTS} where `s` is silent). */
 export function resolveTrain(s: RbmTrainSettings = {}, nSpins = 64): Required<RbmTrainSettings> {
+  const d = ISING_RBM_TRAIN_DEFAULTS;
+  const batchSize = s.batchSize ?? d.batchSize;
+  const translationInvariant = s.translationInvariant ?? true;
   const r = {
     nHidden: s.nHidden ?? 2 * nSpins,
-    method: s.method ?? 'pcd',
-    k: s.k ?? 5,
-    batchSize: s.batchSize ?? 50,
-    pcdChains: s.pcdChains ?? s.batchSize ?? 50,
-    learningRate: s.learningRate ?? 0.02,
-    momentum: s.momentum ?? 0.5,
-    optimizer: s.optimizer ?? 'sgd',
-    epochs: s.epochs ?? 100,
+    method: s.method ?? d.method,
+    k: s.k ?? d.k,
+    batchSize,
+    pcdChains: s.pcdChains ?? batchSize,
+    learningRate: s.learningRate ?? d.learningRate,
+    momentum: s.momentum ?? d.momentum,
+    optimizer: s.optimizer ?? d.optimizer,
+    epochs: s.epochs ?? d.epochs,
     symmetric: s.symmetric ?? true,
     schedule: s.schedule ?? 'cosine',
     initStd: s.initStd ?? 0.1,
     augment: s.augment ?? 1,
-    translationInvariant: s.translationInvariant ?? true,
+    translationInvariant,
     averaging: s.averaging ?? 0.3,
     plSites: s.plSites ?? 0,
-    filterSize: s.filterSize ?? 0,
+    filterSize: s.filterSize ?? (translationInvariant ? d.filterSize : 0),
   } as const;
   for (const [k, v] of [['hidden', r.nHidden], ['k', r.k], ['batch', r.batchSize], ['epochs', r.epochs], ['augment', r.augment]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k}: must be a positive integer, got ${v}`);
@@ -217,7 +250,8 @@ export function checkTrainSettings(L: number, s: RbmTrainSettings = {}): Require
 
 /** Resolved sampling settings. */
 export function resolveSample(s: RbmSampleSettings = {}): Required<RbmSampleSettings> {
-  return { chains: s.chains ?? 100, burnIn: s.burnIn ?? 500, steps: s.steps ?? 2000 };
+  const d = ISING_RBM_SAMPLE_DEFAULTS;
+  return { chains: s.chains ?? d.chains, burnIn: s.burnIn ?? d.burnIn, steps: s.steps ?? d.steps };
 }
 
 /** Progress units of one task (for progress bars): one per epoch plus 10 for sampling. */
