@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSweepSpec, runSweepLocal } from '../src/sweep/node.js';
+import { isingRbmSpec } from '../src/sweep/ising.js';
+import type { IsingRbmSettings } from '../src/physics/ising-rbm-run.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
@@ -175,5 +177,15 @@ describe('ising rbm --queue and ising:DIR:T: bad input', () => {
     expect(q.stderr.trim().split('\n')).toHaveLength(1);
     expect(q.stderr).toMatch(/--out .*: exists and is not an ising rbm --queue run/);
     expect(existsSync(join(busy, 'manifest.json'))).toBe(true);
+  });
+});
+
+describe('ising rbm --queue: the jobs train the submitted model', () => {
+  it('passes --filter-size and --pl-sites on to every job (a worker must not fall back to its own defaults)', () => {
+    const settings = { L: 8, temps: [2.5], n: 100, algo: 'wolff', sweepsBetween: 10, burnIn: 100, chains: 4, method: 'pcd', k: 5, batch: 50, lr: 0.02, momentum: 0.5, optimizer: 'sgd', epochs: 3, filterSize: 0, plSites: 8, rbmChains: 10, rbmBurnIn: 5, rbmSteps: 10 } as unknown as IsingRbmSettings;
+    const spec = isingRbmSpec(settings, 1, '/data', [2.5]);
+    expect(spec.base['filter-size']).toBe(0);
+    expect(spec.base['pl-sites']).toBe(8);
+    expect(spec.base.method).toBe('pcd');
   });
 });

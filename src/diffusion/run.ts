@@ -356,6 +356,7 @@ export function evaluateDiffusionRun(r: LoadedDiffusionRun, o: DiffusionEvalOpti
   let test: DiffusionDataset | null = null;
   if (r.kind === 'image') {
     if (!(o.n >= MIN_IMAGE_SCORE_N)) throw new UsageError(`--n: image metrics need at least ${MIN_IMAGE_SCORE_N} samples, got ${o.n}`);
+    if (o.nReal !== undefined && !(o.nReal >= MIN_IMAGE_SCORE_N)) throw new UsageError(`nReal: image metrics need at least ${MIN_IMAGE_SCORE_N} real images, got ${o.nReal}`);
     try {
       test = loadDiffusionRunData(r.config, 'test');
     } catch {

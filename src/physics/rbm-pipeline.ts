@@ -33,9 +33,10 @@ import { simulateTemperatures, trimSamples, type SimulationResult } from './simu
 import { evenlySpacedRows, type IsingDataset } from './dataset.js';
 
 /**
- * RBM training hyperparameters. Defaults in the spirit of Torlai & Melko (zero-bias ±1
- * RBM, batch 50, PCD) with PCD-5 at lr 0.02 (momentum 0.5, cosine decay), 100 epochs,
- * and two choices measured on the 8×8 model (issue 5, BENCHMARKS.md):
+ * RBM training hyperparameters. Defaults: {@link ISING_RBM_TRAIN_DEFAULTS} (the
+ * pseudo-likelihood on 2 × 2 filters, Adam 0.03, batch 100, 60 epochs; until session 8
+ * PCD-5 with SGD 0.02 in the spirit of Torlai & Melko's zero-bias ±1 RBM), and two
+ * choices measured on the 8×8 model (issue 5, BENCHMARKS.md):
  *  - translation-invariant weights with 2L² hidden units (two filter families: enough
  *    to hold the Ising model exactly). The paper's unconstrained 64-unit RBM stays
  *    2–4 % under-correlated in e at T ≥ 3 with 10⁴–4·10⁴ configurations: its 4096

@@ -42,6 +42,9 @@ export function isingRbmSpec(settings: IsingRbmSettings, seed: number, dataDir: 
     ...(o.hidden !== undefined ? { hidden: o.hidden } : {}),
     ...(o.biases === true ? { biases: true } : {}),
     ...(o.translationInvariant === false ? { 'no-translation-invariant': true } : {}),
+    // Passed on even at their defaults' values: a job must train the submitted run's model.
+    ...(o.filterSize !== undefined ? { 'filter-size': o.filterSize } : {}),
+    ...(o.plSites !== undefined ? { 'pl-sites': o.plSites } : {}),
   };
   // String(T) keeps every digit, so the job picks exactly the dataset's temperature.
   return parseSweepSpec({ command: 'ising rbm', base, grid: { data: temps.map((T) => `ising:${dataDir}:${String(T)}`) } }, 'ising rbm --queue');
