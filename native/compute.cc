@@ -7,6 +7,11 @@
 // each GEMM, so a second pool of our own would fight them for the two cores.
 // Measured numbers that justify this are in the addon's README (native/README.md).
 #include "compute.h"
+#include "conv-dnnl.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include <cblas.h>
 
@@ -31,6 +36,34 @@ void openblas_set_num_threads(int);
 
 namespace gp {
 
+// Elementwise kernels, GroupNorm and the mask ops split their range over the OpenMP
+// threads (the pool oneDNN uses; as many as OpenBLAS's, see setBlasThreads) when it is
+// long enough to pay for the hand-off, each thread one contiguous chunk whose bounds are
+// multiples of `align` (a broadcast period). Every output element is computed by the same
+// arithmetic whatever the split, so results do not depend on the thread count.
+static constexpr size_t kParallelMin = static_cast<size_t>(1) << 16;
+
+template <class F>
+static void parallelFor(size_t n, size_t align, size_t work, F f) {
+#ifdef _OPENMP
+  const int T = omp_get_max_threads();
+  if (T > 1 && work >= kParallelMin && n / align >= 2) {
+    const size_t units = n / align;
+#pragma omp parallel num_threads(T)
+    {
+      const size_t t = static_cast<size_t>(omp_get_thread_num()), nt = static_cast<size_t>(omp_get_num_threads());
+      const size_t lo = units * t / nt * align, hi = units * (t + 1) / nt * align;
+      if (hi > lo) f(lo, hi);
+    }
+    return;
+  }
+#else
+  (void)align;
+  (void)work;
+#endif
+  f(0, n);
+}
+
 // Thread count for large GEMMs (OpenBLAS's default: all cores, or
 // OPENBLAS_NUM_THREADS; GENPHYS_THREADS via setBlasThreads).
 static int g_threads = -1;
@@ -49,6 +82,10 @@ int blasThreads() {
 }
 void setBlasThreads(int n) {
   openblas_set_num_threads(n);
+#ifdef _OPENMP
+  omp_set_num_threads(n);
+#endif
+  dnnlSetThreads(n);
   g_threads = g_current = n;
 }
 
@@ -337,17 +374,21 @@ static bool isPointwise(const ConvGeom& g) {
          g.oh == g.h && g.ow == g.w;
 }
 
-// Images per im2col chunk: keep the patch matrix near 8 MiB so it stays in cache
-// between im2col and the GEMM, with at least one image.
+// Images per im2col chunk: keep the patch matrix near 2 MiB (2^19 floats) so it stays in
+// cache between im2col and the GEMM, with at least one image. Measured with
+// bench/conv-shapes.mjs on the GAN and U-Net shapes (2026-12-02): 2 MiB beat 8 MiB by
+// 5–30 % on every shape; 0.25–1 MiB and 4 MiB were in between.
 static int chunkImages(const ConvGeom& g) {
   const size_t perImage = static_cast<size_t>(g.oh) * g.ow * g.fh * g.fw * g.c;
-  const size_t target = static_cast<size_t>(1) << 21;
+  const size_t target = static_cast<size_t>(1) << 19;
   if (perImage == 0) return g.n > 0 ? g.n : 1;
   const size_t k = std::max<size_t>(1, target / perImage);
   return static_cast<int>(std::min<size_t>(k, static_cast<size_t>(std::max(g.n, 1))));
 }
 
 void conv2d(const ConvGeom& g, const float* x, const float* f, float* y) {
+  if (dnnlConv2d(g, x, f, y)) return;
+
   const int kc = g.fh * g.fw * g.c;
   const int rowsPerImage = g.oh * g.ow;
   if (isPointwise(g)) {
@@ -365,6 +406,8 @@ void conv2d(const ConvGeom& g, const float* x, const float* f, float* y) {
 }
 
 void conv2dBackpropInput(const ConvGeom& g, const float* dy, const float* f, float* dx) {
+  if (dnnlConv2dBackpropInput(g, dy, f, dx)) return;
+
   const int kc = g.fh * g.fw * g.c;
   const int rowsPerImage = g.oh * g.ow;
   if (isPointwise(g)) {
@@ -383,6 +426,8 @@ void conv2dBackpropInput(const ConvGeom& g, const float* dy, const float* f, flo
 }
 
 void conv2dBackpropFilter(const ConvGeom& g, const float* x, const float* dy, float* df) {
+  if (dnnlConv2dBackpropFilter(g, x, dy, df)) return;
+
   const int kc = g.fh * g.fw * g.c;
   const int rowsPerImage = g.oh * g.ow;
   if (isPointwise(g)) {
@@ -407,7 +452,7 @@ void conv2dBackpropFilter(const ConvGeom& g, const float* x, const float* dy, fl
 // 0 exp, 1 log, 2 sqrt, 3 square, 4 neg, 5 relu, 6 sigmoid, 7 softplus, 8 abs,
 // 9 rsqrt, 10 reciprocal, 11 tanh, 12 step(alpha), 13 relu6, 14 elu, 15 leakyrelu(alpha), 16 log1p
 GP_CLONES
-void unary(int op, const float* x, float* y, size_t n, float alpha) {
+static void unaryChunk(int op, const float* x, float* y, size_t n, float alpha) {
   switch (op) {
     case 0:
       for (size_t i = 0; i < n; i++) {
@@ -500,15 +545,32 @@ void unary(int op, const float* x, float* y, size_t n, float alpha) {
       for (size_t i = 0; i < n; i++)
         if (!(x[i] > -1.0f && x[i] < 1e30f)) y[i] = static_cast<float>(std::log1p(static_cast<double>(x[i])));
       break;
+    case 17:
+      // SiLU (Elfwing et al. 2018): x·σ(x), σ in double as the sigmoid above.
+      for (size_t i = 0; i < n; i++) {
+        const double v = x[i];
+        const double s = 1.0 / (1.0 + expd(-v));
+        y[i] = static_cast<float>(v * s);
+      }
+      break;
     default:
       break;
   }
 }
 
+void unary(int op, const float* x, float* y, size_t n, float alpha) {
+  parallelFor(n, 1, n, [&](size_t lo, size_t hi) { unaryChunk(op, x + lo, y + lo, hi - lo, alpha); });
+}
+
 // Binary op codes (must match src/engine/native.ts):
-// 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum, 6 squared difference
+// 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum, 6 squared difference,
+// 7 SiLU's gradient: a = x, b = dy → dy·σ(x)·(1 + x·(1 − σ(x)))
 template <int OP>
 static inline float bop(float a, float b) {
+  if (OP == 7) {
+    const double s = 1.0 / (1.0 + expd(-static_cast<double>(a)));
+    return static_cast<float>(static_cast<double>(b) * s * (1.0 + static_cast<double>(a) * (1.0 - s)));
+  }
   if (OP == 0) return a + b;
   if (OP == 1) return a - b;
   if (OP == 2) return a * b;
@@ -549,8 +611,7 @@ GP_CLONES static void binaryT(const float* a, size_t na, const float* b, size_t 
   }
 }
 
-void binary(int op, const float* a, size_t na, const float* b, size_t nb, float* out, size_t n,
-            size_t rep) {
+static void binaryRun(int op, const float* a, size_t na, const float* b, size_t nb, float* out, size_t n, size_t rep) {
   switch (op) {
     case 0: binaryT<0>(a, na, b, nb, out, n, rep); break;
     case 1: binaryT<1>(a, na, b, nb, out, n, rep); break;
@@ -559,7 +620,28 @@ void binary(int op, const float* a, size_t na, const float* b, size_t nb, float*
     case 4: binaryT<4>(a, na, b, nb, out, n, rep); break;
     case 5: binaryT<5>(a, na, b, nb, out, n, rep); break;
     case 6: binaryT<6>(a, na, b, nb, out, n, rep); break;
+    case 7: binaryT<7>(a, na, b, nb, out, n, rep); break;
     default: break;
+  }
+}
+
+// The same cases as binaryT, each output chunk with the matching slices of a and b.
+void binary(int op, const float* a, size_t na, const float* b, size_t nb, float* out, size_t n,
+            size_t rep) {
+  if (rep > 1 && na == n && nb * rep == n) {
+    parallelFor(n, rep, n, [&](size_t lo, size_t hi) { binaryRun(op, a + lo, hi - lo, b + lo / rep, (hi - lo) / rep, out + lo, hi - lo, rep); });
+  } else if (rep > 1 && nb == n && na * rep == n) {
+    parallelFor(n, rep, n, [&](size_t lo, size_t hi) { binaryRun(op, a + lo / rep, (hi - lo) / rep, b + lo, hi - lo, out + lo, hi - lo, rep); });
+  } else if (na == n && nb == n) {
+    parallelFor(n, 1, n, [&](size_t lo, size_t hi) { binaryRun(op, a + lo, hi - lo, b + lo, hi - lo, out + lo, hi - lo, 0); });
+  } else if (nb == 1) {
+    parallelFor(n, 1, n, [&](size_t lo, size_t hi) { binaryRun(op, a + lo, hi - lo, b, 1, out + lo, hi - lo, 0); });
+  } else if (na == 1) {
+    parallelFor(n, 1, n, [&](size_t lo, size_t hi) { binaryRun(op, a, 1, b + lo, hi - lo, out + lo, hi - lo, 0); });
+  } else if (na == n && nb > 0) {
+    parallelFor(n, nb, n, [&](size_t lo, size_t hi) { binaryRun(op, a + lo, hi - lo, b, nb, out + lo, hi - lo, 0); });
+  } else if (na > 0) {
+    parallelFor(n, na, n, [&](size_t lo, size_t hi) { binaryRun(op, a, na, b + lo, hi - lo, out + lo, hi - lo, 0); });
   }
 }
 
@@ -612,6 +694,178 @@ void adam(const float* p, const float* g, float* m, float* v, float* out, size_t
     m[i] = mi;
     v[i] = vi;
     out[i] = p[i] - lr * (mi / c1) / (std::sqrt(vi / c2) + eps);
+  }
+}
+
+GP_CLONES
+static void affineRows(const float* __restrict x, const float* __restrict sc, const float* __restrict sh,
+                       float* __restrict y, int R, int C) {
+  for (int r = 0; r < R; r++) {
+    const float* p = x + static_cast<size_t>(r) * C;
+    float* q = y + static_cast<size_t>(r) * C;
+    for (int c = 0; c < C; c++) q[c] = p[c] * sc[c] + sh[c];
+  }
+}
+
+GP_CLONES
+static void gnBackRows(const float* __restrict dy, const float* __restrict x, const float* __restrict k,
+                       const float* __restrict a, const float* __restrict b, float* __restrict dx, int R, int C) {
+  for (int r = 0; r < R; r++) {
+    const size_t o = static_cast<size_t>(r) * C;
+    for (int c = 0; c < C; c++) dx[o + c] = k[c] * dy[o + c] + a[c] * x[o + c] + b[c];
+  }
+}
+
+GP_CLONES
+static void greaterChunk(const float* a, size_t na, const float* b, size_t nb, uint8_t* out, size_t n) {
+  if (nb == 1) {
+    const float t = b[0];
+    for (size_t i = 0; i < n; i++) out[i] = a[i] > t ? 1 : 0;
+  } else {
+    (void)na;
+    for (size_t i = 0; i < n; i++) out[i] = a[i] > b[i] ? 1 : 0;
+  }
+}
+
+GP_CLONES
+static void selectChunk(const uint8_t* cond, const float* t, const float* e, float* out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = cond[i] ? t[i] : e[i];
+}
+
+void greater(const float* a, size_t na, const float* b, size_t nb, uint8_t* out, size_t n) {
+  parallelFor(n, 1, n, [&](size_t lo, size_t hi) {
+    if (nb == 1) greaterChunk(a + lo, hi - lo, b, 1, out + lo, hi - lo);
+    else greaterChunk(a + lo, hi - lo, b + lo, hi - lo, out + lo, hi - lo);
+  });
+}
+
+void select(const uint8_t* cond, const float* t, const float* e, float* out, size_t n) {
+  parallelFor(n, 1, n, [&](size_t lo, size_t hi) { selectChunk(cond + lo, t + lo, e + lo, out + lo, hi - lo); });
+}
+
+// Column sums over R rows of C: acc[c] += Σ_r x[r, c] (double).
+GP_CLONES
+static void colSums(const float* __restrict x, int R, int C, double* __restrict acc) {
+  for (int r = 0; r < R; r++) {
+    const float* p = x + static_cast<size_t>(r) * C;
+    for (int c = 0; c < C; c++) acc[c] += p[c];
+  }
+}
+
+// acc[c] += Σ_r (x[r, c] − m[c])² (double).
+GP_CLONES
+static void colSqDev(const float* __restrict x, int R, int C, const float* __restrict m, double* __restrict acc) {
+  for (int r = 0; r < R; r++) {
+    const float* p = x + static_cast<size_t>(r) * C;
+    for (int c = 0; c < C; c++) {
+      const double d = static_cast<double>(p[c]) - m[c];
+      acc[c] += d * d;
+    }
+  }
+}
+
+// s1[c] += Σ_r dy[r, c], s2[c] += Σ_r dy[r, c]·(x[r, c] − m[c]) (double).
+GP_CLONES
+static void colDyStats(const float* __restrict dy, const float* __restrict x, int R, int C, const float* __restrict m,
+                       double* __restrict s1, double* __restrict s2) {
+  for (int r = 0; r < R; r++) {
+    const size_t o = static_cast<size_t>(r) * C;
+    for (int c = 0; c < C; c++) {
+      s1[c] += dy[o + c];
+      s2[c] += static_cast<double>(dy[o + c]) * (static_cast<double>(x[o + c]) - m[c]);
+    }
+  }
+}
+
+// Group normalisation (Wu & He, ECCV 2018), NHWC as [B, R, C] with R = H·W and G groups
+// of C/G consecutive channels: μ and σ² (biased) over each example's R·C/G values of a
+// group, y = (x − μ)·rstd·γ_c + β_c with rstd = 1/√(σ² + ε). Sums in double, two passes.
+// Examples are independent: they are split over the threads.
+void groupNormForward(const float* x, const float* gamma, const float* beta, int B, int R, int C, int G,
+                      float eps, float* y, float* mean, float* rstd) {
+  const int cg = C / G;
+  const double n = static_cast<double>(R) * cg;
+  const size_t per = static_cast<size_t>(R) * C;
+  parallelFor(static_cast<size_t>(B), 1, static_cast<size_t>(B) * per, [&](size_t b0, size_t b1) {
+    std::vector<double> acc(static_cast<size_t>(C));
+    std::vector<float> mc(static_cast<size_t>(C)), sc(static_cast<size_t>(C)), sh(static_cast<size_t>(C));
+    for (size_t b = b0; b < b1; b++) {
+      const float* xb = x + b * per;
+      std::fill(acc.begin(), acc.end(), 0.0);
+      colSums(xb, R, C, acc.data());
+      for (int g = 0; g < G; g++) {
+        double s = 0;
+        for (int c = g * cg; c < (g + 1) * cg; c++) s += acc[c];
+        const float m = static_cast<float>(s / n);
+        mean[b * G + g] = m;
+        for (int c = g * cg; c < (g + 1) * cg; c++) mc[c] = m;
+      }
+      std::fill(acc.begin(), acc.end(), 0.0);
+      colSqDev(xb, R, C, mc.data(), acc.data());
+      for (int g = 0; g < G; g++) {
+        double s = 0;
+        for (int c = g * cg; c < (g + 1) * cg; c++) s += acc[c];
+        const float rs = static_cast<float>(1.0 / std::sqrt(s / n + static_cast<double>(eps)));
+        rstd[b * G + g] = rs;
+        for (int c = g * cg; c < (g + 1) * cg; c++) {
+          sc[c] = rs * gamma[c];
+          sh[c] = beta[c] - mc[c] * sc[c];
+        }
+      }
+      affineRows(xb, sc.data(), sh.data(), y + b * per, R, C);
+    }
+  });
+}
+
+// Gradients of groupNormForward given dy, x and its saved μ, rstd ([B, G]):
+// with x̂ = (x − μ)·rstd, dβ_c = Σ dy, dγ_c = Σ dy·x̂ (over B and R), and per example and
+// group dx = rstd·(dy·γ_c − mean(dy·γ) − x̂·mean(dy·γ·x̂)), the means over the group's values.
+// The per-example sums and dx are split over the threads; dγ and dβ add the examples up in
+// order afterwards, so they do not depend on the split either.
+void groupNormBackward(const float* dy, const float* x, const float* mean, const float* rstd, const float* gamma,
+                       int B, int R, int C, int G, float* dx, float* dgamma, float* dbeta) {
+  const int cg = C / G;
+  const double n = static_cast<double>(R) * cg;
+  const size_t per = static_cast<size_t>(R) * C;
+  std::vector<double> s1(static_cast<size_t>(B) * C, 0.0), s2(static_cast<size_t>(B) * C, 0.0);
+  parallelFor(static_cast<size_t>(B), 1, static_cast<size_t>(B) * per, [&](size_t b0, size_t b1) {
+    std::vector<float> mc(static_cast<size_t>(C)), a(static_cast<size_t>(C)), bb(static_cast<size_t>(C)),
+        k(static_cast<size_t>(C));
+    for (size_t b = b0; b < b1; b++) {
+      const float* xb = x + b * per;
+      const float* dyb = dy + b * per;
+      double* t1 = s1.data() + b * C;
+      double* t2 = s2.data() + b * C;
+      for (int c = 0; c < C; c++) mc[c] = mean[b * G + c / cg];
+      colDyStats(dyb, xb, R, C, mc.data(), t1, t2);
+      for (int g = 0; g < G; g++) {
+        const double rs = rstd[b * G + g];
+        double A = 0, Bq = 0;
+        for (int c = g * cg; c < (g + 1) * cg; c++) {
+          A += gamma[c] * t1[c];
+          Bq += gamma[c] * t2[c];
+        }
+        A /= n;        // mean of dy·γ
+        Bq *= rs / n;  // mean of dy·γ·x̂
+        // dx = k_c·dy + a_c·x + b_c with k_c = rs·γ_c, a_c = −rs²·Bq, b_c = −rs·A + rs²·Bq·μ.
+        for (int c = g * cg; c < (g + 1) * cg; c++) {
+          k[c] = static_cast<float>(rs * gamma[c]);
+          a[c] = static_cast<float>(-rs * rs * Bq);
+          bb[c] = static_cast<float>(-rs * A + rs * rs * Bq * mc[c]);
+        }
+      }
+      gnBackRows(dyb, xb, k.data(), a.data(), bb.data(), dx + b * per, R, C);
+    }
+  });
+  std::vector<double> dg(static_cast<size_t>(C), 0.0), db(static_cast<size_t>(C), 0.0);
+  for (int b = 0; b < B; b++)
+    for (int c = 0; c < C; c++) {
+      dg[c] += s2[static_cast<size_t>(b) * C + c] * static_cast<double>(rstd[b * G + c / cg]);
+      db[c] += s1[static_cast<size_t>(b) * C + c];
+    }
+  for (int c = 0; c < C; c++) {
+    dgamma[c] = static_cast<float>(dg[c]);
+    dbeta[c] = static_cast<float>(db[c]);
   }
 }
 

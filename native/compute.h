@@ -69,4 +69,17 @@ void reduceCols(const float* x, size_t outer, size_t inner, float* out);
 void adam(const float* p, const float* g, float* m, float* v, float* out, size_t n, float lr, float b1,
           float b2, float eps, float c1, float c2);
 
+// out[i] = a[i] > b (b of length 1) or a[i] > b[i]; out is a bool mask (0/1 bytes).
+void greater(const float* a, size_t na, const float* b, size_t nb, uint8_t* out, size_t n);
+// out[i] = cond[i] ? t[i] : e[i].
+void select(const uint8_t* cond, const float* t, const float* e, float* out, size_t n);
+
+// GroupNorm over x [B, R, C] (NHWC with R = H·W) in G groups of C/G channels; writes y
+// and the per-(example, group) mean and rstd [B, G] that the backward pass reads.
+void groupNormForward(const float* x, const float* gamma, const float* beta, int B, int R, int C, int G,
+                      float eps, float* y, float* mean, float* rstd);
+// dx [B, R, C], dgamma [C], dbeta [C] from dy, x and the forward's mean and rstd.
+void groupNormBackward(const float* dy, const float* x, const float* mean, const float* rstd, const float* gamma,
+                       int B, int R, int C, int G, float* dx, float* dgamma, float* dbeta);
+
 }  // namespace gp

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "compute.h"
+#include "conv-dnnl.h"
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -115,6 +116,9 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("blas", std::string(gp::blasConfig()));
   o.Set("threads", gp::blasThreads());
+  o.Set("dnnl", std::string(gp::dnnlVersion()));
+  o.Set("dnnlConvolutions", gp::dnnlCount());
+  o.Set("dnnlRefused", gp::dnnlRefused());
   return o;
 }
 
@@ -350,7 +354,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   argc(info, 4, "unary");
   const int64_t op = dim(info, 0, "op");
-  if (op > 16) rangeError(env, "unary: unknown op code " + std::to_string(op));
+  if (op > 17) rangeError(env, "unary: unknown op code " + std::to_string(op));
   F32 x = f32(info, 1, "x"), y = f32(info, 2, "y");
   const double alpha = num(info, 3, "alpha");
   exact(env, y, static_cast<int64_t>(x.len));
@@ -366,7 +370,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   argc(info, 4, "binary");
   const int64_t op = dim(info, 0, "op");
-  if (op > 6) rangeError(env, "binary: unknown op code " + std::to_string(op));
+  if (op > 7) rangeError(env, "binary: unknown op code " + std::to_string(op));
   F32 a = f32(info, 1, "a"), b = f32(info, 2, "b"), out = f32(info, 3, "out");
   const size_t n = out.len;
   // Optional rep: leading broadcast of the shorter side (see compute.h).
@@ -418,6 +422,104 @@ Napi::Value ReduceCols(const Napi::CallbackInfo& info) {
   disjoint(env, out, {&x});
   gp::reduceCols(x.data, static_cast<size_t>(outer), static_cast<size_t>(inner), out.data);
   return env.Undefined();
+}
+
+struct U8 {
+  uint8_t* data = nullptr;
+  size_t len = 0;
+};
+
+U8 u8(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    typeError(info.Env(), std::string(name) + " must be a Uint8Array");
+  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
+  return U8{a.Data(), a.ElementLength()};
+}
+
+// greater(a, b, out): out[i] = a[i] > b (b of length 1) or a[i] > b[i]; out a Uint8Array of a's length.
+Napi::Value Greater(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  argc(info, 3, "greater");
+  F32 a = f32(info, 0, "a"), b = f32(info, 1, "b");
+  U8 out = u8(info, 2, "out");
+  if (b.len != 1 && b.len != a.len) rangeError(env, "greater: b must have length 1 or a's length " + std::to_string(a.len));
+  if (out.len != a.len) rangeError(env, "greater: out has " + std::to_string(out.len) + " elements, expected " + std::to_string(a.len));
+  gp::greater(a.data, a.len, b.data, b.len, out.data, out.len);
+  return env.Undefined();
+}
+
+// select(cond, t, e, out): out[i] = cond[i] ? t[i] : e[i], all of one length; out may be t or e exactly.
+Napi::Value Select(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  argc(info, 4, "select");
+  U8 c = u8(info, 0, "cond");
+  F32 t = f32(info, 1, "t"), e = f32(info, 2, "e"), out = f32(info, 3, "out");
+  exact(env, t, static_cast<int64_t>(c.len));
+  exact(env, e, static_cast<int64_t>(c.len));
+  exact(env, out, static_cast<int64_t>(c.len));
+  if (out.data != t.data && out.data != e.data) disjoint(env, out, {&t, &e});
+  gp::select(c.data, t.data, e.data, out.data, c.len);
+  return env.Undefined();
+}
+
+// groupNormForward(x, gamma, beta, B, R, C, G, eps, y, mean, rstd): x and y [B·R·C], gamma and
+// beta [C], mean and rstd [B·G]; G must divide C.
+Napi::Value GroupNormForward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  argc(info, 11, "groupNormForward");
+  F32 x = f32(info, 0, "x"), gamma = f32(info, 1, "gamma"), beta = f32(info, 2, "beta");
+  const int64_t B = dim(info, 3, "B"), R = dim(info, 4, "R"), C = dim(info, 5, "C", 1), G = dim(info, 6, "G", 1);
+  const double eps = num(info, 7, "eps");
+  F32 y = f32(info, 8, "y"), mean = f32(info, 9, "mean"), rstd = f32(info, 10, "rstd");
+  if (C % G != 0) rangeError(env, "groupNormForward: " + std::to_string(G) + " groups do not divide " + std::to_string(C) + " channels");
+  if (!(eps >= 0)) rangeError(env, "groupNormForward: eps must be ≥ 0");
+  const int64_t n = prod(env, {B, R, C}, "x");
+  exact(env, x, n);
+  exact(env, y, n);
+  exact(env, gamma, C);
+  exact(env, beta, C);
+  exact(env, mean, prod(env, {B, G}, "mean"));
+  exact(env, rstd, B * G);
+  disjoint(env, y, {&x, &gamma, &beta, &mean, &rstd});
+  disjoint(env, mean, {&x, &gamma, &beta, &rstd});
+  disjoint(env, rstd, {&x, &gamma, &beta});
+  gp::groupNormForward(x.data, gamma.data, beta.data, static_cast<int>(B), static_cast<int>(R), static_cast<int>(C),
+                       static_cast<int>(G), static_cast<float>(eps), y.data, mean.data, rstd.data);
+  return env.Undefined();
+}
+
+// groupNormBackward(dy, x, mean, rstd, gamma, B, R, C, G, dx, dgamma, dbeta).
+Napi::Value GroupNormBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  argc(info, 12, "groupNormBackward");
+  F32 dy = f32(info, 0, "dy"), x = f32(info, 1, "x"), mean = f32(info, 2, "mean"), rstd = f32(info, 3, "rstd"),
+      gamma = f32(info, 4, "gamma");
+  const int64_t B = dim(info, 5, "B"), R = dim(info, 6, "R"), C = dim(info, 7, "C", 1), G = dim(info, 8, "G", 1);
+  F32 dx = f32(info, 9, "dx"), dgamma = f32(info, 10, "dgamma"), dbeta = f32(info, 11, "dbeta");
+  if (C % G != 0) rangeError(env, "groupNormBackward: " + std::to_string(G) + " groups do not divide " + std::to_string(C) + " channels");
+  const int64_t n = prod(env, {B, R, C}, "x");
+  exact(env, dy, n);
+  exact(env, x, n);
+  exact(env, dx, n);
+  exact(env, gamma, C);
+  exact(env, dgamma, C);
+  exact(env, dbeta, C);
+  exact(env, mean, prod(env, {B, G}, "mean"));
+  exact(env, rstd, B * G);
+  disjoint(env, dx, {&dy, &x, &mean, &rstd, &gamma, &dgamma, &dbeta});
+  disjoint(env, dgamma, {&dy, &x, &mean, &rstd, &gamma, &dbeta});
+  disjoint(env, dbeta, {&dy, &x, &mean, &rstd, &gamma});
+  gp::groupNormBackward(dy.data, x.data, mean.data, rstd.data, gamma.data, static_cast<int>(B), static_cast<int>(R),
+                        static_cast<int>(C), static_cast<int>(G), dx.data, dgamma.data, dbeta.data);
+  return env.Undefined();
+}
+
+// useDnnl(on): route convolutions to oneDNN or to im2col + sgemm; returns the previous setting.
+Napi::Value UseDnnl(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  argc(info, 1, "useDnnl");
+  return Napi::Boolean::New(env, gp::dnnlEnable(flag(info, 0, "on")));
 }
 
 // fillUniform(state, out): out[i] = (u32 >> 8) · 2^-24, advancing the Rng state.
@@ -490,6 +592,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reduceRows", Napi::Function::New(env, ReduceRows));
   exports.Set("reduceCols", Napi::Function::New(env, ReduceCols));
   exports.Set("fillUniform", Napi::Function::New(env, FillUniform));
+  exports.Set("greater", Napi::Function::New(env, Greater));
+  exports.Set("useDnnl", Napi::Function::New(env, UseDnnl));
+  exports.Set("select", Napi::Function::New(env, Select));
+  exports.Set("groupNormForward", Napi::Function::New(env, GroupNormForward));
+  exports.Set("groupNormBackward", Napi::Function::New(env, GroupNormBackward));
   return exports;
 }
 

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { findOpenBlas } from './openblas.mjs';
+import { findDnnl } from './dnnl.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const verbose = process.argv.includes('--verbose') || process.env.GENPHYS_BUILD_VERBOSE === '1';
@@ -38,7 +39,7 @@ function nodedirArgs() {
 function unavailable(reason) {
   console.log(
     `genphys: native backend unavailable (${reason}); using wasm/js. ` +
-      'To get it: apt-get install libopenblas-dev && npm rebuild genphys (or re-run node scripts/build-native.mjs)',
+      'To get it: apt-get install libopenblas-dev libdnnl-dev && npm rebuild genphys (or re-run node scripts/build-native.mjs)',
   );
   process.exit(0);
 }
@@ -74,4 +75,6 @@ if (res.status !== 0 || !existsSync(built)) {
 const probe = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(built)}).info()`], { encoding: 'utf8' });
 if (probe.status !== 0) unavailable(`built addon does not load: ${(probe.stderr || '').trim().split('\n')[0]}`);
 const against = `OpenBLAS${blas.version ? ` ${blas.version}` : ''} via ${blas.source === 'pkg-config' ? 'pkg-config' : blas.cflags.join(' ')}`;
-console.log(`genphys: native backend built against ${against} (${built})`);
+const dnnl = findDnnl();
+const convs = dnnl.found ? 'convolutions on oneDNN' : `convolutions on im2col + OpenBLAS: ${dnnl.reason}`;
+console.log(`genphys: native backend built against ${against}, ${convs} (${built})`);

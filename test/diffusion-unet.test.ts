@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/core/rng.js';
 import { ShapeError } from '../src/core/errors.js';
 import { initBackend, type BackendName } from '../src/engine/backend.js';
-import { Unet, circularPad, countUnetParameters, groupNorm, unetPreset, unetSpecs, type UnetConfig } from '../src/diffusion/unet.js';
+import { Unet, circularPad, countUnetParameters, groupNorm, silu, unetPreset, unetSpecs, type UnetConfig } from '../src/diffusion/unet.js';
+import { GROUP_NORM, SILU, fusedAvailable } from '../src/engine/fused-ops.js';
 import { backendsUnderTest, normals } from './engine-helpers.js';
 
 afterAll(async () => {
@@ -128,13 +129,21 @@ function groupNorm64(x: Float64Array, [B, H, W, C]: number[], gamma: Float64Arra
   return out;
 }
 
-describe('GroupNorm', async () => {
-  const shape = [2, 3, 3, 4];
-  const G = 2;
-  const n = 2 * 3 * 3 * 4;
+// [shape, groups]: the U-Net's case (several channels per group), one group (LayerNorm-like),
+// one channel per group (InstanceNorm-like), and a wider map with a batch of 3.
+const GN_CASES: [[number, number, number, number], number][] = [
+  [[2, 3, 3, 4], 2],
+  [[2, 3, 3, 4], 1],
+  [[1, 2, 5, 6], 6],
+  [[3, 4, 4, 8], 4],
+];
+
+describe.each(GN_CASES)('GroupNorm of %j in %i groups', async (shape, G) => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const C = shape[3];
   const x = normals(n, 21).map((v) => 1.5 * v + 0.7);
-  const gamma = normals(4, 22).map((v) => 1 + 0.5 * v);
-  const beta = normals(4, 23);
+  const gamma = normals(C, 22).map((v) => 1 + 0.5 * v);
+  const beta = normals(C, 23);
   // Random weights of the scalar loss Σ w ⊙ GN(x): every output element matters.
   const wLoss = normals(n, 24);
   const x64 = Float64Array.from(x);
@@ -168,12 +177,16 @@ describe('GroupNorm', async () => {
   const want = { y: groupNorm64(x64, shape, g64, b64, G), dx: fd(0), dg: fd(1), db: fd(2) };
   const backends: BackendName[] = ['cpu', ...(await backendsUnderTest())];
 
+  // On native this is the fused GenphysGroupNorm kernel and its backward kernel; on cpu and
+  // wasm the composition of tfjs ops.
   it.each(backends)('forward matches the float64 reference and gradients match finite differences on %s', async (be) => {
     await initBackend(be, { quiet: true });
-    const xt = tf.tensor4d(x, shape as [number, number, number, number]);
+    expect(fusedAvailable(GROUP_NORM)).toBe(be === 'native');
+    const xt = tf.tensor4d(x, shape);
     const gt = tf.tensor1d(gamma);
     const bt = tf.tensor1d(beta);
-    const wt = tf.tensor4d(wLoss, shape as [number, number, number, number]);
+    const wt = tf.tensor4d(wLoss, shape);
+    const before = tf.memory().numTensors;
     const y = tf.tidy(() => groupNorm(xt, gt, bt, G));
     // float32 normalisation: relative error a few ulp of the O(1) outputs.
     expect(y.dataSync()).toBeAllClose(want.y, { atol: 2e-5, rtol: 1e-5 });
@@ -181,7 +194,39 @@ describe('GroupNorm', async () => {
     expect(grads[0]!.dataSync()).toBeAllClose(want.dx, { atol: 1e-4, rtol: 1e-3 });
     expect(grads[1]!.dataSync()).toBeAllClose(want.dg, { atol: 1e-4, rtol: 1e-3 });
     expect(grads[2]!.dataSync()).toBeAllClose(want.db, { atol: 1e-4, rtol: 1e-3 });
+    // Only y and the three gradients are left (the kernel's mean and rstd outputs are freed).
+    expect(tf.memory().numTensors - before).toBe(4);
     tf.dispose([xt, gt, bt, wt, y, ...grads]);
+  });
+});
+
+describe('SiLU', async () => {
+  // Special values too: large |x| (σ saturates), zero, tiny.
+  const xs = Float32Array.from([...normals(61, 31).map((v) => 3 * v), 0, -0, 1e-8, -1e-8, 30, -30, 88, -88, -104]);
+  const sig = (u: number) => 1 / (1 + Math.exp(-u));
+  const y64 = Float64Array.from(xs, (u) => u * sig(u));
+  // d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x))), checked against central differences of the float64 function.
+  const dy64 = Float64Array.from(xs, (u) => sig(u) * (1 + u * (1 - sig(u))));
+  const h = 1e-6;
+  const fd = Float64Array.from(xs, (u) => ((u + h) * sig(u + h) - (u - h) * sig(u - h)) / (2 * h));
+  const backends: BackendName[] = ['cpu', ...(await backendsUnderTest())];
+
+  it('the closed-form derivative agrees with finite differences', () => {
+    expect(dy64).toBeAllClose(fd, { atol: 1e-8, rtol: 1e-6 });
+  });
+
+  it.each(backends)('forward and gradient match the float64 function on %s (fused kernel on native)', async (be) => {
+    await initBackend(be, { quiet: true });
+    expect(fusedAvailable(SILU)).toBe(be === 'native');
+    const x = tf.tensor1d(xs);
+    const w = tf.tensor1d(normals(xs.length, 32));
+    const y = tf.tidy(() => silu(x));
+    expect(y.dataSync()).toBeAllClose(y64, { atol: 1e-30, rtol: 3e-7 });
+    const [g] = tf.tidy(() => tf.grads((a: tf.Tensor) => tf.sum(tf.mul(silu(a), w)))([x]));
+    const wv = w.dataSync();
+    // atol: the derivative crosses zero near x = −1.28, where float32 rounding of its two terms is absolute.
+    expect(g!.dataSync()).toBeAllClose(Float64Array.from(dy64, (d, i) => d * wv[i]!), { atol: 2e-6, rtol: 1e-6 });
+    tf.dispose([x, w, y, g!]);
   });
 });
 

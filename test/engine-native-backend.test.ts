@@ -16,12 +16,38 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/core/rng.js';
 import { BROADCAST_SHAPES } from '../src/engine/kernel-cases.js';
 import { NativeAdamOptimizer, adamOptimizer, nativeKernelNames, registerNativeBackend } from '../src/engine/native-backend.js';
-import { nativeLoadError } from '../src/engine/native.js';
+import { nativeAddon, nativeLoadError } from '../src/engine/native.js';
 
 const available = registerNativeBackend();
 if (!available) console.warn(`engine-native-backend: skipped, native addon unavailable: ${nativeLoadError}`);
 const maybe = it.skipIf(!available);
 const RTOL = 1e-4;
+
+/**
+ * The addon's two convolution engines: oneDNN where it was built with it, and im2col +
+ * sgemm (always). The conv tests run under each, so the fallback stays tested on a
+ * machine with oneDNN.
+ */
+const DNNL = available && nativeAddon !== null && (nativeAddon.info().dnnl ?? '') !== '';
+if (available && !DNNL) console.warn('engine-native-backend: the addon was built without oneDNN (apt-get install libdnnl-dev); convolutions tested on im2col only');
+async function eachConvEngine(body: (engine: string) => Promise<void>): Promise<void> {
+  const engines = DNNL ? [true, false] : [false];
+  try {
+    for (const on of engines) {
+      nativeAddon!.useDnnl(on);
+      const before = nativeAddon!.info();
+      await body(on ? 'oneDNN' : 'im2col');
+      // oneDNN falls back to im2col on a geometry it refuses: make sure it ran every one.
+      const after = nativeAddon!.info();
+      const ran = (after.dnnlConvolutions ?? 0) - (before.dnnlConvolutions ?? 0);
+      if (on) expect(ran, 'convolutions run on oneDNN').toBeGreaterThan(0);
+      else expect(ran).toBe(0);
+      expect((after.dnnlRefused ?? 0) - (before.dnnlRefused ?? 0), 'convolutions oneDNN refused').toBe(0);
+    }
+  } finally {
+    if (DNNL) nativeAddon!.useDnnl(true);
+  }
+}
 
 function normals(shape: number[], seed: number): tf.Tensor {
   const rng = new Rng(seed);
@@ -67,7 +93,7 @@ beforeAll(async () => {
 describe('native tfjs backend vs cpu', () => {
   maybe('overrides the hot kernels', () => {
     const names = nativeKernelNames();
-    for (const k of ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Sigmoid', 'Multiply', 'Sum']) {
+    for (const k of ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Sigmoid', 'Multiply', 'Sum', 'Mean', 'Greater', 'Select', 'Slice', 'PadV2']) {
       expect(names).toContain(k);
     }
   });
@@ -145,60 +171,70 @@ describe('native tfjs backend vs cpu', () => {
     [1, 6, 11, 4, 1, 1, 3, 1, 'valid'],
     [1, 4, 4, 2, 5, 5, 1, 1, 'same'],
     [2, 28, 28, 1, 3, 3, 8, 2, 'same'],
+    [2, 8, 8, 16, 3, 3, 16, 1, 'same'],
+    [2, 8, 8, 16, 3, 3, 16, 2, 'same'],
   ];
 
   maybe('conv2d: forward, input gradient and filter gradient', async () => {
-    for (const [n, h, w, cin, fh, fw, cout, s, pad] of convCases) {
-      await compare(() => {
-        const x = normals([n, h, w, cin], h * 10 + w);
-        const f = normals([fh, fw, cin, cout], fh * 10 + fw);
-        const g = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => probe(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, pad), 5);
-        const [dx, df] = tf.grads(g)([x, f]);
-        return [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad), dx!, df!];
-      }, `conv2d ${n}×${h}×${w}×${cin} f${fh}×${fw}→${cout} s${JSON.stringify(s)} ${pad}`);
-    }
+    await eachConvEngine(async (engine) => {
+      for (const [n, h, w, cin, fh, fw, cout, s, pad] of convCases) {
+        await compare(() => {
+          const x = normals([n, h, w, cin], h * 10 + w);
+          const f = normals([fh, fw, cin, cout], fh * 10 + fw);
+          const g = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => probe(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, pad), 5);
+          const [dx, df] = tf.grads(g)([x, f]);
+          return [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad), dx!, df!];
+        }, `${engine}: conv2d ${n}×${h}×${w}×${cin} f${fh}×${fw}→${cout} s${JSON.stringify(s)} ${pad}`);
+      }
+    });
   });
 
   maybe('conv2d with dilation 2 (forward)', async () => {
-    await compare(() => {
-      const x = normals([2, 9, 7, 3], 1);
-      const f = normals([3, 2, 3, 4], 2);
-      return [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same', 'NHWC', 2), tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid', 'NHWC', [2, 1])];
-    }, 'dilated conv2d');
+    await eachConvEngine(async (engine) => {
+      await compare(() => {
+        const x = normals([2, 9, 7, 3], 1);
+        const f = normals([3, 2, 3, 4], 2);
+        return [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same', 'NHWC', 2), tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid', 'NHWC', [2, 1])];
+      }, `${engine}: dilated conv2d`);
+    });
   });
 
   maybe('fused conv2d: bias + relu / sigmoid, forward and gradients', async () => {
-    for (const activation of ['relu', 'sigmoid', 'linear'] as const) {
-      await compare(() => {
-        const x = normals([2, 7, 6, 3], 21);
-        const f = normals([3, 3, 3, 4], 22);
-        const bias = normals([4], 23);
-        const g = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor): tf.Scalar =>
-          probe(tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: 2, pad: 'same', bias: c, activation }), 24);
-        const [dx, df, db] = tf.grads(g)([x, f, bias]);
-        return [tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 2, pad: 'same', bias, activation }), dx!, df!, db!];
-      }, `fused conv2d ${activation}`);
-    }
+    await eachConvEngine(async (engine) => {
+      for (const activation of ['relu', 'sigmoid', 'linear'] as const) {
+        await compare(() => {
+          const x = normals([2, 7, 6, 3], 21);
+          const f = normals([3, 3, 3, 4], 22);
+          const bias = normals([4], 23);
+          const g = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor): tf.Scalar =>
+            probe(tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: 2, pad: 'same', bias: c, activation }), 24);
+          const [dx, df, db] = tf.grads(g)([x, f, bias]);
+          return [tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 2, pad: 'same', bias, activation }), dx!, df!, db!];
+        }, `${engine}: fused conv2d ${activation}`);
+      }
+    });
   });
 
   maybe('conv2dTranspose (Conv2DBackpropInput): forward and gradients', async () => {
-    // [batch, h, w, cin, fh, fw, cout, stride, pad, outH, outW]
-    const cases: [number, number, number, number, number, number, number, number, 'same' | 'valid', number, number][] = [
-      [1, 3, 3, 2, 3, 3, 1, 2, 'same', 6, 6],
-      [2, 4, 3, 3, 3, 2, 2, 2, 'valid', 9, 6],
-      [2, 5, 4, 2, 3, 3, 3, 1, 'same', 5, 4],
-      [3, 7, 7, 4, 3, 3, 2, 2, 'same', 14, 14],
-    ];
-    for (const [n, h, w, cin, fh, fw, cout, s, pad, oh, ow] of cases) {
-      await compare(() => {
-        const x = normals([n, h, w, cin], 31 + h);
-        const f = normals([fh, fw, cout, cin], 32 + fw);
-        const out: [number, number, number, number] = [n, oh, ow, cout];
-        const g = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => probe(tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, out, s, pad), 33);
-        const [dx, df] = tf.grads(g)([x, f]);
-        return [tf.conv2dTranspose(x as tf.Tensor4D, f as tf.Tensor4D, out, s, pad), dx!, df!];
-      }, `conv2dTranspose ${n}×${h}×${w}×${cin} s${s} ${pad}`);
-    }
+    await eachConvEngine(async (engine) => {
+      // [batch, h, w, cin, fh, fw, cout, stride, pad, outH, outW]
+      const cases: [number, number, number, number, number, number, number, number, 'same' | 'valid', number, number][] = [
+        [1, 3, 3, 2, 3, 3, 1, 2, 'same', 6, 6],
+        [2, 4, 3, 3, 3, 2, 2, 2, 'valid', 9, 6],
+        [2, 5, 4, 2, 3, 3, 3, 1, 'same', 5, 4],
+        [3, 7, 7, 4, 3, 3, 2, 2, 'same', 14, 14],
+      ];
+      for (const [n, h, w, cin, fh, fw, cout, s, pad, oh, ow] of cases) {
+        await compare(() => {
+          const x = normals([n, h, w, cin], 31 + h);
+          const f = normals([fh, fw, cout, cin], 32 + fw);
+          const out: [number, number, number, number] = [n, oh, ow, cout];
+          const g = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => probe(tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, out, s, pad), 33);
+          const [dx, df] = tf.grads(g)([x, f]);
+          return [tf.conv2dTranspose(x as tf.Tensor4D, f as tf.Tensor4D, out, s, pad), dx!, df!];
+        }, `${engine}: conv2dTranspose ${n}×${h}×${w}×${cin} s${s} ${pad}`);
+      }
+    });
   });
 
   maybe('unary elementwise ops, forward and gradient', async () => {
@@ -319,6 +355,37 @@ describe('native tfjs backend vs cpu', () => {
         return [tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims), tf.max(x, axis, keepDims), ds!, dm!];
       }, `reduce axis=${JSON.stringify(axis)} keepDims=${keepDims}`);
     }
+  });
+
+  maybe('slice of non-contiguous boxes (any axis) and its gradient (PadV2), pad with a constant', async () => {
+    // [shape, begin, size]: a channel block of a conv kernel (the U-Net's skip halves),
+    // image borders (circular padding), a middle box, a 1-D range and a full copy.
+    const cases: [number[], number[], number[]][] = [
+      [[3, 3, 128, 8], [0, 0, 64, 0], [-1, -1, 64, -1]],
+      [[2, 5, 6, 3], [0, 4, 0, 0], [-1, 1, -1, -1]],
+      [[2, 5, 6, 3], [0, 0, 5, 0], [-1, -1, 1, -1]],
+      [[4, 5, 6], [1, 2, 3], [2, 2, 2]],
+      [[7], [2], [4]],
+      [[3, 4], [0, 0], [3, 4]],
+    ];
+    for (const [shape, begin, size] of cases) {
+      await compare(() => {
+        const x = normals(shape, 81);
+        const [dx] = tf.grads((a: tf.Tensor) => probe(tf.slice(a, begin, size), 82))([x]);
+        return [tf.slice(x, begin, size), dx!];
+      }, `slice ${JSON.stringify(shape)} at ${JSON.stringify(begin)} size ${JSON.stringify(size)}`);
+    }
+    await compare(() => [tf.pad(normals([2, 3, 4], 83), [[1, 0], [0, 2], [3, 1]], -1.5)], 'pad');
+  });
+
+  maybe('greater and where (tf.where) on float32 masks, as the LeakyRelu gradient uses them', async () => {
+    await compare(() => {
+      const a = normals([5, 7, 3], 91);
+      const b = normals([5, 7, 3], 92);
+      const m1 = tf.greater(a, 0);
+      const m2 = tf.greater(a, b);
+      return [tf.cast(m1, 'float32'), tf.cast(m2, 'float32'), tf.where(m1, a, b), tf.where(m2, tf.mul(a, 2), b)];
+    }, 'greater / where');
   });
 
   maybe('an Adam step of a small conv + dense net matches cpu and leaks no tensors', async () => {

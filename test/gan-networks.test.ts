@@ -12,9 +12,10 @@
  * - seeded determinism; presets overridden field by field without mutation;
  * - bad inputs → one-line errors.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/engine/backend.js';
+import { initBackend, type BackendName } from '../src/engine/backend.js';
+import { backendsUnderTest, normals } from './engine-helpers.js';
 import { Rng } from '../src/core/rng.js';
 import { ShapeError, UsageError } from '../src/core/errors.js';
 import {
@@ -186,7 +187,12 @@ function refGenerate(w: Map<string, Float32Array>, z: number[][], mean: number[]
   });
 }
 
-describe('BatchNorm', () => {
+describe('BatchNorm', async () => {
+  // cpu composes tfjs ops; native runs the fused GroupNorm kernel (batchNormFused).
+  const backends: BackendName[] = ['cpu', ...(await backendsUnderTest())];
+  afterAll(async () => {
+    await initBackend('cpu', { quiet: true });
+  });
   const zs = [
     [0.3, -1.2, 0.8],
     [1.5, 0.1, -0.4],
@@ -195,10 +201,15 @@ describe('BatchNorm', () => {
     [-1.1, 0.6, 0.05],
   ];
 
-  it.each([
-    ['PyTorch (decay 0.9, unbiased running var)', TORCH_BATCHNORM],
-    ['Keras (decay 0.99, biased moving var)', KERAS_BATCHNORM],
-  ] as const)('%s: batch statistics in training, moving averages updated and used at inference', (_, bn) => {
+  it.each(
+    backends.flatMap((be) =>
+      [
+        ['PyTorch (decay 0.9, unbiased running var)', TORCH_BATCHNORM],
+        ['Keras (decay 0.99, biased moving var)', KERAS_BATCHNORM],
+      ].map(([label, bn]) => [label as string, be, bn as typeof TORCH_BATCHNORM] as const),
+    ),
+  )('%s: batch statistics in training, moving averages updated and used at inference (%s)', async (_, be, bn) => {
+    await initBackend(be, { quiet: true });
     const gan = Gan.create(bnConfig(bn), new Rng(7));
     const w = gan.getWeights();
     // Pre-BN activations a = zK + b and their per-feature batch moments, in float64.
@@ -217,7 +228,8 @@ describe('BatchNorm', () => {
     const mv = varB.map((v) => bn.decay + (1 - bn.decay) * corr * v);
     const w2 = gan.getWeights();
     expect(w2.get('generator.bn1.movingMean')!).toBeAllClose(mm, { rtol: 1e-5, atol: 1e-7 });
-    expect(w2.get('generator.bn1.movingVar')!).toBeAllClose(mv, { rtol: 1e-5, atol: 1e-7 });
+    // Tight enough to see an error of (1 − decay)·eps (the fused path's variance is 1/rstd² − eps).
+    expect(w2.get('generator.bn1.movingVar')!).toBeAllClose(mv, { rtol: 1e-6, atol: 1e-7 });
     // Inference normalises with the moving averages, not the batch.
     const yi = gan.generate(z);
     expect(yi.dataSync()).toBeAllClose(refGenerate(w, zs, mm, mv, bn.epsilon).flat(), { rtol: 1e-4, atol: 1e-5 });
@@ -228,7 +240,36 @@ describe('BatchNorm', () => {
     gan.dispose();
   });
 
-  it('conv BatchNorm normalises per channel over batch, rows and cols (keras-dcgan moving means after one step)', () => {
+  it.each(backends.filter((b) => b !== 'cpu'))('gradients through a training-mode BatchNorm generator match cpu on %s (dense and conv BN)', async (be) => {
+    const cfg: GanModelConfig = {
+      dataShape: [4, 4, 1],
+      noiseDim: 3,
+      noise: 'normal',
+      generator: { kind: 'dcgan', base: [2, 2, 5], filters: [3], strides: [1, 2], kernelSize: 3, slope: 0.3, batchNorm: true, bias: false, output: 'tanh' },
+      discriminator: { kind: 'dcgan', filters: [2], kernelSize: 3, stride: 2, slope: 0.3, dropout: 0, spectralNorm: false },
+      init: { kind: 'keras' },
+      batchNorm: KERAS_BATCHNORM,
+    };
+    const run = async (name: BackendName): Promise<Float32Array[]> => {
+      await initBackend(name, { quiet: true });
+      const gan = Gan.create(cfg, new Rng(10));
+      const z = gan.sampleNoise(new Rng(11), 6);
+      const w = tf.tensor2d(normals(6 * 16, 12), [6, 16]);
+      const vars = [...gan.generatorParams.values()];
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(gan.generate(z, { training: true }), w)) as tf.Scalar, vars);
+      const out = [value.dataSync(), ...vars.map((v) => grads[v.name]!.dataSync()), ...[...gan.getWeights().entries()].filter(([k]) => k.includes('moving')).map(([, a]) => a)].map((a) => Float32Array.from(a));
+      tf.dispose([z, w, value, ...Object.values(grads)]);
+      gan.dispose();
+      return out;
+    };
+    const want = await run('cpu');
+    const got = await run(be);
+    expect(got.length).toBe(want.length);
+    for (let i = 0; i < want.length; i++) expect(got[i]!, `output ${i}`).toBeAllClose(want[i]!, { rtol: 1e-4, atol: 1e-5 });
+  });
+
+  it('conv BatchNorm normalises per channel over batch, rows and cols (keras-dcgan moving means after one step)', async () => {
+    await initBackend('cpu', { quiet: true });
     const cfg: GanModelConfig = {
       dataShape: [4, 4, 1],
       noiseDim: 2,

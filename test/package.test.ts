@@ -231,8 +231,8 @@ describe('the packed tarball, installed into an empty project', () => {
     const files = packed!.files.map((f) => f.path).sort();
     const top = [...new Set(files.map((f) => f.split('/')[0]!))].sort();
     expect(top).toEqual(['README.md', 'binding.gyp', 'dist', 'models', 'native', 'package.json', 'scripts']);
-    expect(files.filter((f) => f.startsWith('scripts/'))).toEqual(['scripts/build-native.mjs', 'scripts/openblas.mjs']);
-    expect(files.filter((f) => f.startsWith('native/'))).toEqual(['native/compute.cc', 'native/compute.h', 'native/genphys_native.cc']);
+    expect(files.filter((f) => f.startsWith('scripts/'))).toEqual(['scripts/build-native.mjs', 'scripts/dnnl.mjs', 'scripts/openblas.mjs']);
+    expect(files.filter((f) => f.startsWith('native/'))).toEqual(['native/compute.cc', 'native/compute.h', 'native/conv-dnnl.cc', 'native/conv-dnnl.h', 'native/genphys_native.cc']);
     expect(files).toContain('dist/cli/bin.js');
     // Source maps point at src/, which is not shipped.
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);

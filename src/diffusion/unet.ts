@@ -32,6 +32,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { assignWeights, createVariables, disposeVariables, readWeights } from '../engine/params.js';
+import { GROUP_NORM, SILU, fusedAvailable, groupNormFused, siluFused } from '../engine/fused-ops.js';
 import { ShapeError, UsageError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import type { BatchShape, Denoiser, Prediction } from './process.js';
@@ -192,6 +193,7 @@ export function initialUnetWeights(cfg: UnetConfig, rng: Rng): Map<string, Float
 
 /** SiLU(x) = x·σ(x) (Elfwing et al. 2018; Ho et al.'s "swish"). */
 export function silu(x: tf.Tensor): tf.Tensor {
+  if (x.dtype === 'float32' && fusedAvailable(SILU)) return siluFused(x);
   return tf.mul(x, tf.sigmoid(x));
 }
 
@@ -232,6 +234,7 @@ function sumRows(x: tf.Tensor3D): tf.Tensor2D {
 export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, groups: number, eps = 1e-5): tf.Tensor4D {
   const [B, H, W, C] = x.shape;
   if (C % groups !== 0) throw new ShapeError(`GroupNorm: ${groups} groups do not divide ${C} channels`);
+  if (x.dtype === 'float32' && fusedAvailable(GROUP_NORM)) return groupNormFused(x, gamma, beta, groups, eps);
   return tf.tidy(() => {
     const R = H * W;
     const n = R * (C / groups);

@@ -12,9 +12,12 @@
  * transposed matmul, or heap growth. The measurements are in native/README.md.
  *
  * Overridden kernels: BatchMatMul, _FusedMatMul, Conv2D, FusedConv2D,
- * Conv2DBackpropInput, Conv2DBackpropFilter (im2col + sgemm, NHWC), the unary
- * and binary elementwise ops of the VAE losses and the Adam update, and Sum /
- * Mean / Max over leading or trailing axes. Anything else, and any case an
+ * Conv2DBackpropInput, Conv2DBackpropFilter (oneDNN where the addon has it, else
+ * im2col + sgemm; NHWC), the unary and binary elementwise ops of the VAE losses and
+ * the Adam update, Greater and Select (LeakyRelu's gradient), Slice and PadV2 of
+ * non-contiguous boxes, and Sum / Mean over leading or trailing axes, Max over
+ * trailing ones. Added: the fused GroupNorm and SiLU kernels of fused-ops.ts, with
+ * their gradient kernels. Anything else, and any case an
  * override does not handle (other dtypes, NCHW, exotic broadcasting), runs the
  * cpu backend's own kernel.
  */
@@ -23,6 +26,7 @@ import type { ConvGeometry, NativeAddon } from './native.js';
 import { BINARY, UNARY, nativeAddon } from './native.js';
 import { BufferPool, attachPool } from './buffer-pool.js';
 import { registerFusedAdamStep } from './adam.js';
+import { GROUP_NORM, GROUP_NORM_GRAD, SILU, SILU_GRAD } from './fused-ops.js';
 
 export { nativeLoadError } from './native.js';
 
@@ -360,10 +364,15 @@ function overrides(addon: NativeAddon): Record<string, (p: KernelParams) => Tens
       const outShape = at['keepDims'] === true ? keep : x.shape.filter((_, i) => !uniq.includes(i));
       const reduced = sizeOf(uniq.map((i) => x.shape[i]!));
       const kept = xv.length / Math.max(reduced, 1);
-      if (reduced === 0 || !(trailing || (leading && op === 0))) return null;
+      if (reduced === 0 || !(trailing || (leading && op !== 1))) return null;
       const out = outBuf(be(p), sizeOf(outShape));
       if (trailing) addon.reduceRows(op, xv, kept, reduced, out);
-      else addon.reduceCols(xv, reduced, kept, out);
+      else {
+        // Column sums in double precision; the mean divides each by the count once
+        // (BatchNorm's moments over N·H·W reduce leading axes).
+        addon.reduceCols(xv, reduced, kept, out);
+        if (op === 3) for (let j = 0; j < out.length; j++) out[j] = out[j]! / reduced;
+      }
       return be(p).makeTensorInfo(outShape, 'float32', out);
     };
   };
@@ -371,7 +380,108 @@ function overrides(addon: NativeAddon): Record<string, (p: KernelParams) => Tens
   reduce(tf.Max, 1);
   reduce(tf.Mean, 3);
 
+  // Greater against a scalar or an equal-shaped float32 tensor (LeakyRelu's gradient
+  // tests x > 0) as a bool (Uint8Array) mask, and Select (tf.where) with such a mask and
+  // float32 branches of its shape: tfjs's cpu kernels index every element through
+  // their general broadcasting path (≈ 4 ms per 800 k elements each).
+  table[tf.Greater] = (p) => {
+    const a = p.inputs['a']!;
+    const b = p.inputs['b']!;
+    const av = f32(be(p), a);
+    const bv = f32(be(p), b);
+    if (!av || !bv || (bv.length !== 1 && !tf.util.arraysEqual(a.shape, b.shape))) return null;
+    const out = new Uint8Array(av.length);
+    addon.greater(av, bv, out);
+    return (be(p) as unknown as { makeTensorInfo(s: number[], d: tf.DataType, v: Uint8Array): TensorInfo }).makeTensorInfo(a.shape.slice(), 'bool', out);
+  };
+  table[tf.Select] = (p) => {
+    const c = p.inputs['condition']!;
+    const t = p.inputs['t']!;
+    const e = p.inputs['e']!;
+    const cv = be(p).data.get(c.dataId).values;
+    const tv = f32(be(p), t);
+    const ev = f32(be(p), e);
+    if (!(cv instanceof Uint8Array) || c.dtype !== 'bool' || !tv || !ev) return null;
+    if (!tf.util.arraysEqual(c.shape, t.shape) || !tf.util.arraysEqual(t.shape, e.shape)) return null;
+    const out = outBuf(be(p), tv.length);
+    addon.select(cv, tv, ev, out);
+    return be(p).makeTensorInfo(t.shape.slice(), 'float32', out);
+  };
+
+  // Slice (a strided box) and PadV2 (constant padding, Slice's gradient) of float32
+  // tensors as copies of contiguous runs: tfjs's cpu Slice of a non-contiguous box (a
+  // channel block of a conv kernel, a border of an image) goes element by element through
+  // index arithmetic, ≈ 1 µs per element.
+  table[tf.Slice] = (p) => {
+    const x = p.inputs['x']!;
+    const xv = f32(be(p), x);
+    if (!xv || x.shape.length === 0) return null;
+    const at = attrs(p);
+    const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, at['begin'] as number[], at['size'] as number[]);
+    tf.slice_util.assertParamsValid(x as unknown as tf.Tensor, begin, size);
+    if (tf.slice_util.isSliceContinous(x.shape, begin, size)) return null;  // the cpu kernel's subarray path is already a plain copy
+    const out = outBuf(be(p), sizeOf(size));
+    copyBox(xv, x.shape, begin, out, size, size.map(() => 0), size);
+    return be(p).makeTensorInfo(size.slice(), 'float32', out);
+  };
+  table[tf.PadV2] = (p) => {
+    const x = p.inputs['x']!;
+    const xv = f32(be(p), x);
+    if (!xv || x.shape.length === 0) return null;
+    const at = attrs(p);
+    const pads = at['paddings'] as [number, number][];
+    const shape = x.shape.map((d, i) => d + pads[i]![0] + pads[i]![1]);
+    const out = outBuf(be(p), sizeOf(shape));
+    out.fill(Number(at['constantValue'] ?? 0));
+    copyBox(xv, x.shape, x.shape.map(() => 0), out, shape, pads.map((q) => q[0]), x.shape);
+    return be(p).makeTensorInfo(shape, 'float32', out);
+  };
+
   return table;
+}
+
+/**
+ * Copy the box of extent `box` starting at `from` in `src` (shape `srcShape`) to the box
+ * starting at `to` in `dst` (shape `dstShape`), row-major, as contiguous runs: the
+ * trailing axes that both boxes span entirely merge into one run.
+ */
+function copyBox(src: Float32Array, srcShape: readonly number[], from: readonly number[], dst: Float32Array, dstShape: readonly number[], to: readonly number[], box: readonly number[]): void {
+  const rank = box.length;
+  if (box.some((d) => d === 0)) return;
+  // Innermost axis k that is not spanned in full by both; the run covers axes k … rank−1.
+  let k = rank - 1;
+  let run = box[k]!;
+  while (k > 0 && box[k] === srcShape[k] && box[k] === dstShape[k]) {
+    k--;
+    run *= box[k]!;
+  }
+  const sStr = new Array<number>(rank);
+  const dStr = new Array<number>(rank);
+  sStr[rank - 1] = 1;
+  dStr[rank - 1] = 1;
+  for (let i = rank - 2; i >= 0; i--) {
+    sStr[i] = sStr[i + 1]! * srcShape[i + 1]!;
+    dStr[i] = dStr[i + 1]! * dstShape[i + 1]!;
+  }
+  const idx = new Array<number>(k).fill(0);
+  let sBase = 0;
+  let dBase = 0;
+  for (let i = 0; i < rank; i++) {
+    sBase += from[i]! * sStr[i]!;
+    dBase += to[i]! * dStr[i]!;
+  }
+  for (;;) {
+    let so = sBase;
+    let dOff = dBase;
+    for (let i = 0; i < k; i++) {
+      so += idx[i]! * sStr[i]!;
+      dOff += idx[i]! * dStr[i]!;
+    }
+    dst.set(src.subarray(so, so + run), dOff);
+    let i = k - 1;
+    while (i >= 0 && ++idx[i]! === box[i]) idx[i--] = 0;
+    if (i < 0) break;
+  }
 }
 
 let registered: boolean | null = null;
@@ -417,7 +527,65 @@ export function registerNativeBackend(): boolean {
       kernelFunc: (p) => mine(p) ?? fallback(p),
     });
   }
+  registerFusedKernels(addon);
   return (registered = true);
+}
+
+/**
+ * The fused kernels of fused-ops.ts (GroupNorm and SiLU with their gradients), which
+ * tfjs does not have: registered for the native backend only; other backends use the
+ * compositions of tfjs ops in src/diffusion/unet.ts. Float32 only (the U-Net's dtype).
+ */
+function registerFusedKernels(addon: NativeAddon): void {
+  const be = (p: KernelParams): CpuStorage => p.backend as unknown as CpuStorage;
+  const need = (p: KernelParams, name: string, t: TensorInfo | undefined): Float32Array => {
+    const v = t ? f32(be(p), t) : null;
+    if (!v) throw new Error(`${name}: float32 inputs expected`);
+    return v;
+  };
+  const kernel = (kernelName: string, kernelFunc: (p: KernelParams) => TensorInfo | TensorInfo[]): void => {
+    tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: kernelFunc as tf.KernelFunc });
+  };
+  const nhwc = (shape: readonly number[], groups: number): [number, number, number, number] => {
+    if (shape.length !== 4) throw new Error(`GroupNorm: NHWC input expected, got shape [${shape.join(', ')}]`);
+    const [B, H, W, C] = shape as [number, number, number, number];
+    if (!(groups >= 1) || C % groups !== 0) throw new Error(`GroupNorm: ${groups} groups do not divide ${C} channels`);
+    return [B, H * W, C, groups];
+  };
+  kernel(GROUP_NORM, (p) => {
+    const x = p.inputs['x']!;
+    const at = p.attrs as { groups: number; eps: number };
+    const [B, R, C, G] = nhwc(x.shape, at.groups);
+    const y = outBuf(be(p), B * R * C);
+    const mean = outBuf(be(p), B * G);
+    const rstd = outBuf(be(p), B * G);
+    addon.groupNormForward(need(p, GROUP_NORM, x), need(p, GROUP_NORM, p.inputs['gamma']), need(p, GROUP_NORM, p.inputs['beta']), B, R, C, G, at.eps, y, mean, rstd);
+    return [be(p).makeTensorInfo(x.shape.slice(), 'float32', y), be(p).makeTensorInfo([B, G], 'float32', mean), be(p).makeTensorInfo([B, G], 'float32', rstd)];
+  });
+  kernel(GROUP_NORM_GRAD, (p) => {
+    const x = p.inputs['x']!;
+    const [B, R, C, G] = nhwc(x.shape, (p.attrs as { groups: number }).groups);
+    const dx = outBuf(be(p), B * R * C);
+    const dgamma = outBuf(be(p), C);
+    const dbeta = outBuf(be(p), C);
+    const g = (k: string) => need(p, GROUP_NORM_GRAD, p.inputs[k]);
+    addon.groupNormBackward(g('dy'), g('x'), g('mean'), g('rstd'), g('gamma'), B, R, C, G, dx, dgamma, dbeta);
+    return [be(p).makeTensorInfo(x.shape.slice(), 'float32', dx), be(p).makeTensorInfo([C], 'float32', dgamma), be(p).makeTensorInfo([C], 'float32', dbeta)];
+  });
+  kernel(SILU, (p) => {
+    const x = p.inputs['x']!;
+    const y = outBuf(be(p), sizeOf(x.shape));
+    addon.unary(UNARY.silu, need(p, SILU, x), y, 0);
+    return be(p).makeTensorInfo(x.shape.slice(), 'float32', y);
+  });
+  kernel(SILU_GRAD, (p) => {
+    const x = p.inputs['x']!;
+    const dy = p.inputs['dy']!;
+    if (!tf.util.arraysEqual(x.shape, dy.shape)) throw new Error('SiLU gradient: dy and x shapes differ');
+    const out = outBuf(be(p), sizeOf(x.shape));
+    addon.binary(BINARY.siluGrad, need(p, SILU_GRAD, x), need(p, SILU_GRAD, dy), out);
+    return be(p).makeTensorInfo(x.shape.slice(), 'float32', out);
+  });
 }
 
 /** Names of the kernels the native backend runs in the addon (the rest are the cpu backend's). */

@@ -25,7 +25,9 @@ export type ConvGeometry = readonly number[];
 /** The raw addon functions. Every call validates its arguments and throws TypeError / RangeError. */
 export interface NativeAddon {
   /** OpenBLAS configuration string and current thread count. */
-  info(): { blas: string; threads: number };
+  info(): { blas: string; threads: number; dnnl?: string; dnnlConvolutions?: number; dnnlRefused?: number };
+  /** Route convolutions to oneDNN (true; the default when built with it) or im2col + sgemm; returns the previous setting. */
+  useDnnl(on: boolean): boolean;
   /** Set OpenBLAS's thread count; returns the count in effect. */
   setThreads(n: number): number;
   /** Row-major C ← α·op(A)·op(B) + β·C (cblas_sgemm). */
@@ -58,16 +60,24 @@ export interface NativeAddon {
   adam(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, lr: number, beta1: number, beta2: number, epsilon: number, c1: number, c2: number): void;
   /** Float32-grid uniforms from an Rng state, advanced in place. */
   fillUniform(state: Uint32Array, out: Float32Array): void;
+  /** out[i] = a[i] > b (b of length 1) or a[i] > b[i], as 0/1 bytes. */
+  greater(a: Float32Array, b: Float32Array, out: Uint8Array): void;
+  /** out[i] = cond[i] ? t[i] : e[i]. */
+  select(cond: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
+  /** GroupNorm of x [B, R, C] in G groups: y, and mean and rstd [B, G] (see compute.h). */
+  groupNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, B: number, R: number, C: number, G: number, eps: number, y: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+  /** dx, dgamma, dbeta of groupNormForward from dy, x and its mean and rstd. */
+  groupNormBackward(dy: Float32Array, x: Float32Array, mean: Float32Array, rstd: Float32Array, gamma: Float32Array, B: number, R: number, C: number, G: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
 }
 
 /** Unary op codes of the addon. */
 export const UNARY = {
   exp: 0, log: 1, sqrt: 2, square: 3, neg: 4, relu: 5, sigmoid: 6, softplus: 7, abs: 8,
-  rsqrt: 9, reciprocal: 10, tanh: 11, step: 12, relu6: 13, elu: 14, leakyrelu: 15, log1p: 16,
+  rsqrt: 9, reciprocal: 10, tanh: 11, step: 12, relu6: 13, elu: 14, leakyrelu: 15, log1p: 16, silu: 17,
 } as const;
 
 /** Binary op codes of the addon. */
-export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, squaredDifference: 6 } as const;
+export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, squaredDifference: 6, siluGrad: 7 } as const;
 
 /**
  * Path of the built addon. This file is src/engine/native.ts under vitest and
@@ -114,7 +124,8 @@ function makeKernels(a: NativeAddon): Kernels {
   const info = a.info();
   const version = /OpenBLAS\s+([\d.]+)/.exec(info.blas)?.[1] ?? '';
   const core = /\b(Haswell|SkylakeX|Zen|Sandybridge|Cooperlake|Nehalem|Prescott|Core2|Atom|Barcelona|Bulldozer|Piledriver|Steamroller|Excavator|Nano|generic)\b/i.exec(info.blas)?.[1];
-  const blas = `OpenBLAS ${version} (pthread${core ? `, ${core} kernels` : ''}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`;
+  const conv = info.dnnl ? `; convolutions: ${info.dnnl}` : '';
+  const blas = `OpenBLAS ${version} (pthread${core ? `, ${core} kernels` : ''}, ${info.threads} thread${info.threads === 1 ? '' : 's'})${conv}`;
   const state = (rng: Rng | null, sample: Float32Array | null, what: string): Uint32Array | null => {
     if (!sample) return null;
     if (rng === null) throw new ShapeError(`${what} needs an Rng when sampling`);

@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkWeights } from '../engine/params.js';
+import { GROUP_NORM, batchNormFused, fusedAvailable } from '../engine/fused-ops.js';
 import type { Rng } from '../core/rng.js';
 import { GenphysError, ShapeError } from '../core/errors.js';
 import { SpectralNorm, kernelMatrixShape, randomUnitVector } from './spectral.js';
@@ -207,7 +208,9 @@ export function dropoutMask(rng: Rng, shape: readonly number[], rate: number): t
   const n = shape.reduce((a, b) => a * b, 1);
   const m = new Float32Array(n);
   const keep = 1 / (1 - rate);
-  for (let i = 0; i < n; i++) m[i] = rng.uniformF32() >= rate ? keep : 0;
+  // The same draws as n calls of uniformF32, filled in one pass (≈ 8× faster).
+  rng.fillUniform(m);
+  for (let i = 0; i < n; i++) m[i] = m[i]! >= rate ? keep : 0;
   return tf.tensor(m, [...shape]);
 }
 
@@ -381,7 +384,10 @@ export class Gan {
     const mv = this.p(`${layer}.movingVar`);
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     if (!training) return tf.add(tf.mul(tf.mul(tf.sub(x, mm), tf.rsqrt(tf.add(mv, bn.epsilon))), gamma), beta);
-    const { mean, variance } = tf.moments(x, axes);
+    // The fused kernel where the backend has it (native): one pass for the statistics and
+    // one for y, and one backward kernel, instead of moments and a chain of broadcasts.
+    const fused = x.dtype === 'float32' && fusedAvailable(GROUP_NORM) ? batchNormFused(x, gamma, beta, bn.epsilon) : null;
+    const { mean, variance } = fused ?? tf.moments(x, axes);
     if (update) {
       const count = x.size / x.shape[x.shape.length - 1]!;
       // PyTorch feeds the unbiased variance to the running average; Keras 3 the biased one.
@@ -391,6 +397,7 @@ export class Gan {
         mv.assign(tf.add(tf.mul(mv, bn.decay), tf.mul(variance, corr * (1 - bn.decay))));
       });
     }
+    if (fused) return fused.y;
     return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, bn.epsilon))), gamma), beta);
   }
 
