@@ -294,11 +294,14 @@ export function unetForward(cfg: UnetConfig, params: ReadonlyMap<string, tf.Tens
     return v;
   };
   const circ = cfg.padding === 'circular';
+  // The bias rides in the convolution (tfjs's fused conv2d: the native backend adds it to the
+  // output in place, one pass fewer; the same sum, so the same numbers).
   const conv = (h: tf.Tensor4D, name: string, k: number, stride: number): tf.Tensor4D => {
     const pad = (k - 1) / 2;
-    const kern = p(`${name}.kernel`) as tf.Tensor4D;
-    const y = circ ? tf.conv2d(circularPad(h, pad), kern, stride, 'valid') : tf.conv2d(h, kern, stride, pad === 0 ? 'valid' : pad);
-    return tf.add(y, p(`${name}.bias`)) as tf.Tensor4D;
+    const filter = p(`${name}.kernel`) as tf.Tensor4D;
+    const bias = p(`${name}.bias`);
+    if (circ) return tf.fused.conv2d({ x: circularPad(h, pad), filter, strides: stride, pad: 'valid', bias });
+    return tf.fused.conv2d({ x: h, filter, strides: stride, pad: pad === 0 ? 'valid' : pad, bias });
   };
   /** Stride-1 conv of the channel concatenation of `parts`, one kernel slice per part. */
   const convParts = (parts: tf.Tensor4D[], name: string, k: number): tf.Tensor4D => {
