@@ -12,6 +12,7 @@
 #ifdef GP_DNNL
 #include <dnnl.hpp>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,16 +27,18 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
+// Engine, stream and plan cache per thread: the addon may be loaded in worker threads,
+// and a plan's reorder buffers are scratch space.
 dnnl::engine& eng() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  static thread_local dnnl::engine e(dnnl::engine::kind::cpu, 0);
   return e;
 }
 dnnl::stream& strm() {
-  static dnnl::stream s(eng());
+  static thread_local dnnl::stream s(eng());
   return s;
 }
 
-using Key = std::tuple<int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int>;
+using Key = std::tuple<int, int, int, int, int, int, int, int, int, int, int, int, int, int, int>;
 
 struct Plan {
   memory::desc src, dst, userW;
@@ -53,9 +56,9 @@ memory::dims dims(std::initializer_list<int> v) {
 }
 
 // One plan per geometry; the U-Net and the GANs use a handful of them.
-Plan* plan(const ConvGeom& g, int kind) {
-  static std::map<Key, std::unique_ptr<Plan>> cache;
-  const Key k{g.n, g.h, g.w, g.c, g.fh, g.fw, g.oc, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL, g.oh, g.ow, 0};
+Plan* plan(const ConvGeom& g) {
+  static thread_local std::map<Key, std::unique_ptr<Plan>> cache;
+  const Key k{g.n, g.h, g.w, g.c, g.fh, g.fw, g.oc, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL, g.oh, g.ow};
   auto it = cache.find(k);
   Plan* p = it == cache.end() ? nullptr : it->second.get();
   if (!p) {
@@ -93,7 +96,6 @@ Plan* plan(const ConvGeom& g, int kind) {
     if (p->bwW != p->userW) p->bwWMem = memory(p->bwW, eng());
     cache.emplace(k, std::move(fresh));
   }
-  (void)kind;
   return p;
 }
 
@@ -105,9 +107,9 @@ memory weightsFor(const Plan& p, const memory::desc& want, memory& owned, const 
   return owned;
 }
 
-bool g_enabled = true;
-double g_count = 0;    // convolutions run on oneDNN
-double g_refused = 0;  // convolutions oneDNN refused (they fall back to im2col silently; tests check this)
+std::atomic<bool> g_enabled{true};
+std::atomic<long long> g_count{0};    // convolutions run on oneDNN
+std::atomic<long long> g_refused{0};  // convolutions oneDNN refused (they fall back to im2col silently; tests check this)
 
 bool usable(const ConvGeom& g) {
   return g_enabled && g.n > 0 && g.h > 0 && g.w > 0 && g.c > 0 && g.oc > 0 && g.oh > 0 && g.ow > 0 && g.fh > 0 && g.fw > 0 &&
@@ -129,63 +131,52 @@ const char* dnnlVersion() {
 
 void dnnlSetThreads(int n) { omp_set_num_threads(n); }
 
-double dnnlCount() { return g_count; }
-double dnnlRefused() { return g_refused; }
+double dnnlCount() { return static_cast<double>(g_count.load()); }
+double dnnlRefused() { return static_cast<double>(g_refused.load()); }
 
 bool dnnlEnable(bool on) {
-  const bool was = g_enabled;
-  g_enabled = on;
-  return was;
+  return g_enabled.exchange(on);
+}
+
+// Run `body` on the plan for g, counting it; false (counted as refused) when oneDNN throws.
+template <class F>
+bool run(const ConvGeom& g, F body) {
+  if (!usable(g)) return false;
+  try {
+    body(*plan(g));
+    strm().wait();
+    g_count++;
+    return true;
+  } catch (const dnnl::error&) {
+    g_refused++;
+    return false;
+  }
 }
 
 bool dnnlConv2d(const ConvGeom& g, const float* x, const float* f, float* y) {
-  if (!usable(g)) return false;
-  try {
-    Plan* p = plan(g, 0);
-    memory w = weightsFor(*p, p->fwdW, p->fwdWMem, f);
-    memory src(p->src, eng(), const_cast<float*>(x)), dst(p->dst, eng(), y);
-    p->fwd.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}});
-    strm().wait();
-    g_count++;
-    return true;
-  } catch (const dnnl::error&) {
-    g_refused++;
-    return false;
-  }
+  return run(g, [&](Plan& p) {
+    memory w = weightsFor(p, p.fwdW, p.fwdWMem, f);
+    memory src(p.src, eng(), const_cast<float*>(x)), dst(p.dst, eng(), y);
+    p.fwd.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}});
+  });
 }
 
 bool dnnlConv2dBackpropInput(const ConvGeom& g, const float* dy, const float* f, float* dx) {
-  if (!usable(g)) return false;
-  try {
-    Plan* p = plan(g, 1);
-    memory w = weightsFor(*p, p->bdW, p->bdWMem, f);
-    memory ddst(p->dst, eng(), const_cast<float*>(dy)), dsrc(p->src, eng(), dx);
-    p->bwdData.execute(strm(), {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dsrc}});
-    strm().wait();
-    g_count++;
-    return true;
-  } catch (const dnnl::error&) {
-    g_refused++;
-    return false;
-  }
+  return run(g, [&](Plan& p) {
+    memory w = weightsFor(p, p.bdW, p.bdWMem, f);
+    memory ddst(p.dst, eng(), const_cast<float*>(dy)), dsrc(p.src, eng(), dx);
+    p.bwdData.execute(strm(), {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dsrc}});
+  });
 }
 
 bool dnnlConv2dBackpropFilter(const ConvGeom& g, const float* x, const float* dy, float* df) {
-  if (!usable(g)) return false;
-  try {
-    Plan* p = plan(g, 2);
-    memory src(p->src, eng(), const_cast<float*>(x)), ddst(p->dst, eng(), const_cast<float*>(dy));
-    memory user(p->userW, eng(), df);
-    memory& out = p->bwW == p->userW ? user : p->bwWMem;
-    p->bwdWeights.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, out}});
-    if (p->bwW != p->userW) dnnl::reorder(p->bwWMem, user).execute(strm(), p->bwWMem, user);
-    strm().wait();
-    g_count++;
-    return true;
-  } catch (const dnnl::error&) {
-    g_refused++;
-    return false;
-  }
+  return run(g, [&](Plan& p) {
+    memory src(p.src, eng(), const_cast<float*>(x)), ddst(p.dst, eng(), const_cast<float*>(dy));
+    memory user(p.userW, eng(), df);
+    memory& out = p.bwW == p.userW ? user : p.bwWMem;
+    p.bwdWeights.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, out}});
+    if (p.bwW != p.userW) dnnl::reorder(p.bwWMem, user).execute(strm(), p.bwWMem, user);
+  });
 }
 
 }  // namespace gp

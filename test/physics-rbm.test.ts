@@ -8,7 +8,7 @@ import { isingModel, squareTranslations } from '../src/physics/lattice.js';
 import { loadIsingDataset } from '../src/physics/dataset.js';
 import { loadModel } from '../src/ebm/io.js';
 import { LatticeSpinRBM } from '../src/physics/lattice-rbm.js';
-import { comparisonTables, datasetTrainingSets, exactRbmKL, exactRbmObservables, relativeDeviation, runRbmPipeline, trainAndSampleRbm } from '../src/physics/rbm-pipeline.js';
+import { FORMER_PCD_RECIPE, comparisonTables, datasetTrainingSets, exactRbmKL, exactRbmObservables, relativeDeviation, runRbmPipeline, trainAndSampleRbm } from '../src/physics/rbm-pipeline.js';
 import { simulateTemperatures } from '../src/physics/simulate.js';
 import { runCli } from './cli-helpers.js';
 
@@ -112,7 +112,6 @@ describe('RBM learns the thermodynamics of the 4×4 Ising model (reduced Torlai�
 });
 
 /** The former `ising rbm` training defaults (PCD-5 + SGD on whole-lattice filters). */
-const PCD_RECIPE = { method: 'pcd', k: 5, batchSize: 50, learningRate: 0.02, momentum: 0.5, optimizer: 'sgd', filterSize: 0 } as const;
 
 describe('RBM learns the thermodynamics of the 8×8 Ising model away from T_c (reduced PCD benchmark run)', () => {
   // The former `ising rbm` recipe (until session 8; BENCHMARKS.md) trained on 20 000 configurations for 100
@@ -127,7 +126,7 @@ describe('RBM learns the thermodynamics of the 8×8 Ising model away from T_c (r
   // the six seeds scatter ±2.1 % about it, 1.6σ).
   it('T = 1.5 and 3.0: e, |m| and C of the RBM agree with Monte Carlo', async () => {
     const rows = await runRbmPipeline(
-      { L: 8, temps: [1.5, 3.0], nTrain: 5000, train: { ...PCD_RECIPE, epochs: 150 }, sample: { chains: 100, burnIn: 300, steps: 1000 }, workers: 0 },
+      { L: 8, temps: [1.5, 3.0], nTrain: 5000, train: { ...FORMER_PCD_RECIPE, epochs: 150 }, sample: { chains: 100, burnIn: 300, steps: 1000 }, workers: 0 },
       new Rng(1),
     );
     for (const r of rows) {

