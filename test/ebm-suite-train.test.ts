@@ -30,7 +30,7 @@ describe('the defaults learn every problem of the suite to within 0.05 nats of t
       expect(r.gap, `LL ${r.ll} vs optimum ${r.optimum}`).toBeLessThan(0.05);
       // No model beats the entropy of the data (float32 free energies: 1e-4 slack).
       expect(r.gap).toBeGreaterThan(-1e-4);
-      // bars-and-stripes-4 takes 60–90 s beside another vitest worker and passed 120 s when a
+      // bars-and-stripes-4 takes 60–90 s beside another vitest worker and ran past 120 s when a
       // training job shared the two cores (session 9): a budget, not a speed check.
     }, 300_000);
   }
