@@ -60,6 +60,16 @@ describe('bench harness', () => {
     expect(cap.err()).toMatch(/backend: wasm \| BLAS: XNNPACK/);
   });
 
+  it("the table's implementation column names the Adam that ran: tf.train.adam on wasm", async () => {
+    // The label once said "native fused Adam" here: tfjs's Optimizer duck-types `instanceof`.
+    const cap = capture();
+    const code = await main(['--backend', 'wasm', 'bench', '--only', 'vae-mlp-784-400-20-b128', '--steps', '1', '--warm', '0']);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    const row = cap.out().split('\n').find((l) => l.startsWith('vae-mlp-784-400-20-b128'));
+    expect(row).toMatch(/wasm .*tfjs layers \+ tf\.train\.adam$/);
+  });
+
   it('an unknown workload is a usage error (exit 2)', async () => {
     const cap = capture();
     const code = await main(['bench', '--only', 'resnet']);

@@ -20,7 +20,7 @@ import { Rng } from '../core/rng.js';
 import type { Kernels } from '../engine/kernels.js';
 import { BernoulliRBM } from '../ebm/rbm.js';
 import { Trainer } from '../ebm/train.js';
-import { NativeAdamOptimizer, adamOptimizer } from '../engine/native-backend.js';
+import { adamOptimizer, isNativeAdam } from '../engine/native-backend.js';
 import { GaussianDiffusion, randomTimesteps } from '../diffusion/process.js';
 import { NoiseSchedule } from '../diffusion/schedule.js';
 import { Unet, unetPreset } from '../diffusion/unet.js';
@@ -138,7 +138,7 @@ function vaeStep(parts: VaeParts, seed: number): PreparedWorkload {
   const rng = new Rng(seed + 1);
   const vars = [...encoder.trainableWeights, ...decoder.trainableWeights].map((w) => w.read() as tf.Variable);
   const opt = adamOptimizer(1e-3);
-  const impl = opt instanceof NativeAdamOptimizer ? 'tfjs layers + native fused Adam' : 'tfjs layers + tf.train.adam';
+  const impl = isNativeAdam(opt) ? 'tfjs layers + native fused Adam' : 'tfjs layers + tf.train.adam';
   const eps = new Float32Array(B * latent);
   return {
     impl,
@@ -248,7 +248,7 @@ export function ddpmUnet32(seed: number): PreparedWorkload {
   const x0 = tf.tensor2d(x0d, [Bd, D]);
   const vars = [...net.params.values()];
   const opt = adamOptimizer(2e-4);
-  const impl = opt instanceof NativeAdamOptimizer ? 'tfjs ops + native fused Adam' : 'tfjs ops + tf.train.adam';
+  const impl = isNativeAdam(opt) ? 'tfjs ops + native fused Adam' : 'tfjs ops + tf.train.adam';
   const eps = new Float32Array(Bd * D);
   return {
     impl,
@@ -297,7 +297,7 @@ export async function ganDcganKeras(seed: number): Promise<PreparedWorkload> {
   const optD = adamOptimizer(1e-4, 0.9, 0.999, 1e-8);
   const drop = rng.split(2);
   return {
-    impl: `genphys Gan (tfjs ops) + ${optG instanceof NativeAdamOptimizer ? 'native fused Adam' : 'tf.train.adam'}`,
+    impl: `genphys Gan (tfjs ops) + ${isNativeAdam(optG) ? 'native fused Adam' : 'tf.train.adam'}`,
     step() {
       const z = gan.sampleNoise(rng, Bg);
       let fake: tf.Tensor2D | null = null;

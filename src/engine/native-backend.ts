@@ -769,6 +769,16 @@ export function adamOptimizer(learningRate: number, beta1 = 0.9, beta2 = 0.999, 
   return tf.train.adam(learningRate, beta1, beta2, epsilon);
 }
 
+/**
+ * Whether `opt` is a {@link NativeAdamOptimizer}. Use this, not `instanceof`: tfjs's
+ * `Optimizer` defines `Symbol.hasInstance` by duck typing (any object with `minimize`,
+ * `computeGradients` and `applyGradients`), and subclasses inherit it, so
+ * `tf.train.adam(…) instanceof NativeAdamOptimizer` is true.
+ */
+export function isNativeAdam(opt: tf.Optimizer): opt is NativeAdamOptimizer {
+  return Object.prototype.isPrototypeOf.call(NativeAdamOptimizer.prototype, opt);
+}
+
 registerFusedAdamStep(nativeAdamStep);
 
 export { adamUpdate, type AdamHyper } from './adam.js';
