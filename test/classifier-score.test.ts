@@ -5,6 +5,7 @@
  * against the test split where noise scores far off, and a GAN run's samples written
  * to .npy and scored here give exactly the numbers `gan eval` reports for that run.
  */
+import { evalReportLines, formatPm } from '../src/metrics/report-text.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -203,7 +204,10 @@ describe('genphys classifier score (CLI)', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const written = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
-    expect(r.out).toBe(`${JSON.stringify(written, null, 2)}\nwritten to ${out}\n`);
+    // stdout is the text rendering of the very report written to --json.
+    expect(r.out).toBe(`${evalReportLines(written).join('\n')}\nwritten to ${out}\n`);
+    const fd = written['fd'] as { value: number; se: number };
+    expect(r.out).toMatch(new RegExp(`^ {2}FD-LeNet +${formatPm(fd.value, fd.se).replace('.', '\\.')} `, 'm'));
     const lib = scoreImageFile(f, { dataset: 'fashion-mnist', dataDir: FASHION, rng: new Rng(5), permutations: 10, features: lenet.features });
     expect(written).toEqual(JSON.parse(JSON.stringify(lib)));
   });

@@ -2,6 +2,7 @@
  * `genphys gan train|sample|eval` in-process: train → sample → eval on a 2D toy and on
  * Ising spins, resume, and bad flags (exit 2, one line, nothing written).
  */
+import { evalReportLines } from '../src/metrics/report-text.js';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,12 +33,22 @@ describe('gan train → sample → eval (toy)', () => {
     expect(s.code).toBe(0);
     expect(s.out).toMatch(/wrote .*toy-samples\.svg \(200 samples, EMA generator, epoch 2\)/);
     expect(readFileSync(grid, 'utf8')).toMatch(/^<svg/);
-    const e = await runCli(['--seed', '1', 'gan', 'eval', dir, '--n', '300']);
+    // A --json path that cannot be written is refused before anything is evaluated or recorded.
+    const badJson = await runCli(['gan', 'eval', dir, '--json', join(dir, 'config.json', 'e.json')]);
+    expect(badJson.code).not.toBe(0);
+    expect(badJson.err).toMatch(/^genphys: --json: .*config\.json is a file, so .* cannot be created under it\n$/);
+    expect(existsSync(join(dir, 'eval.json'))).toBe(false);
+    const ej = join(root, 'toy-eval.json');
+    const e = await runCli(['--seed', '1', 'gan', 'eval', dir, '--n', '300', '--json', ej]);
     expect(e.code).toBe(0);
     const doc = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')) as Record<string, Record<string, unknown>>;
     const [key] = Object.keys(doc);
     expect(key).toMatch(/^toy \d{4}-\d\d-\d\dT/);
     expect(doc[key!]!.generator).toBe('EMA (decay 0.9)');
+    // --json holds the recorded report; stdout shows it as text.
+    expect(JSON.parse(readFileSync(ej, 'utf8'))).toEqual(doc[key!]);
+    expect(e.out).toBe(`${evalReportLines(doc[key!]!).join('\n')}\nrecorded in ${join(dir, 'eval.json')} as '${key}' and written to ${ej}\n`);
+    expect(e.out).toMatch(/^ {2}modes covered +\d\.\d+ ± \d(\.\d+)? of 8$/m);
     const e2 = await runCli(['--seed', '2', '--quiet', 'gan', 'eval', dir, '--n', '300', '--raw']);
     expect(e2.code).toBe(0);
     const doc2 = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')) as Record<string, Record<string, unknown>>;

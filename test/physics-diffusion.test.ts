@@ -143,7 +143,8 @@ describe('genphys ising diffusion', () => {
     loaded.net.dispose();
     const ev = await runCli(['diffusion', 'eval', rd, '--n', '50', '--steps', '5']);
     expect(ev.code).toBe(0);
-    expect(ev.out).toContain('"kind":"ising"');
+    expect(ev.out).toMatch(/: 50 samples against T = 5, L = 4\n/);
+    expect(ev.out).toMatch(/^ {2}χ +-?\d/m);
   }, 60_000);
 
   it('--json prints the rows as one JSON object; --compare overlays another run on the plot', async () => {

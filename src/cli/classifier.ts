@@ -27,6 +27,7 @@ import { checkOutputFile, runDirectory } from '../run/paths.js';
 import { choiceArg, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
 import { checkClassifierRun, loadClassifierData, trainClassifierRun, type ClassifierRunResult } from '../metrics/classifier-run.js';
 import { lenetFeatures, readImageSamples, scoreImageFile } from '../metrics/score-file.js';
+import { evalReportLines } from '../metrics/report-text.js';
 
 interface TrainOpts {
   json?: boolean;
@@ -121,7 +122,7 @@ async function cmdScore(file: string, o: ScoreOpts, cmd: Command): Promise<void>
     fc.dispose();
   }
   if (o.json !== undefined) writeJsonAtomic(o.json, result);
-  log(JSON.stringify(result, null, 2));
+  log(evalReportLines(result).join('\n'));
   if (o.json !== undefined) log(`written to ${o.json}`);
 }
 

@@ -19,6 +19,7 @@ import { writeImageGrid } from '../viz/index.js';
 import { CLASSIFIER_DATASETS, type ClassifierDataset } from '../metrics/classifier.js';
 import type { ImageFeatures } from '../metrics/image-score.js';
 import { lenetFeatures } from '../metrics/score-file.js';
+import { evalReportLines } from '../metrics/report-text.js';
 import { choiceArg, floatArg, givenFlags, globals, intArg, logger, runRenderer } from './common.js';
 
 interface TrainFlags {
@@ -185,7 +186,8 @@ async function evaluate(dir: string, flags: EvalFlags, cmd: Command): Promise<vo
     }
     const report = { run: dir, ...res };
     if (jsonOut !== undefined) writeJsonAtomic(jsonOut, report);
-    log(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(5)) : v)));
+    log(evalReportLines(report).join('\n'));
+    if (jsonOut !== undefined) log(`written to ${jsonOut}`);
   } finally {
     r.net.dispose();
   }

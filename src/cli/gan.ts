@@ -12,6 +12,8 @@ import { GAN_LOSS_NAMES, GAN_PRESET_NAMES, type GanLossName, type GanOverrides }
 import { evaluateGanRun, generateSamples, loadGanRun, recordEval, samplingGan, trainGanRun, type GanEvalOptions } from '../gan/run.js';
 import type { ClassifierDataset } from '../metrics/classifier.js';
 import { lenetFeatures } from '../metrics/score-file.js';
+import { evalReportLines } from '../metrics/report-text.js';
+import { writeJsonAtomic } from '../io/atomic.js';
 import { checkOutputFile, runDirectory } from '../run/paths.js';
 import { catchInterrupts } from '../run/signals.js';
 import { scatterPlotSvg, writeImageGrid, writeSvg } from '../viz/index.js';
@@ -164,6 +166,7 @@ interface EvalFlags {
   n?: number;
   permutations: number;
   raw: boolean;
+  json?: string;
 }
 
 /**
@@ -178,6 +181,7 @@ async function evaluate(dir: string, flags: EvalFlags, cmd: Command): Promise<vo
   const g = globals(cmd);
   await initBackend(g.backend, { quiet: true });
   const log = logger(g.quiet);
+  if (flags.json !== undefined) checkOutputFile(flags.json, '--json');
   const run = loadGanRun(dir);
   const kind = run.config.dataKind;
   const spec = run.config.data.spec;
@@ -197,8 +201,9 @@ async function evaluate(dir: string, flags: EvalFlags, cmd: Command): Promise<vo
     fc?.dispose();
   }
   const key = recordEval(dir, result);
-  log(JSON.stringify(result, null, 2));
-  log(`recorded in ${join(dir, 'eval.json')} as '${key}'`);
+  if (flags.json !== undefined) writeJsonAtomic(flags.json, result);
+  log(evalReportLines(result).join('\n'));
+  log(`recorded in ${join(dir, 'eval.json')} as '${key}'${flags.json !== undefined ? ` and written to ${flags.json}` : ''}`);
 }
 
 /** Register the `gan` command with its `train`, `sample` and `eval` subcommands. */
@@ -243,5 +248,6 @@ export function register(program: Command): void {
     .option('--n <n>', 'samples compared (default: images 1000, toys 5000, Ising 2000)', intArg(1, 100000))
     .option('--permutations <n>', 'permutations for the MMD p-value (images)', intArg(0), 200)
     .option('--raw', 'use the trained generator, not its EMA', false)
+    .option('--json <file>', 'also write the report (as recorded in eval.json) to this file')
     .action(async (run: string, flags: EvalFlags, cmd: Command) => evaluate(run, flags, cmd));
 }

@@ -67,3 +67,4 @@ export {
 } from './toy.js';
 // The LeNet feature classifier (FD-LeNet, KID on features) builds a tfjs network, so it has its
 // own entry point, 'genphys/metrics/classifier', and the metrics above stay free of tfjs.
+export { evalReportLines, formatPm, imageScoreLines, observableLines, toyScoreLines, OBSERVABLE_NAMES, type ObservableRow } from './report-text.js';
