@@ -3,6 +3,7 @@
  * `classifier score` print (the reports themselves stay JSON, in `eval.json` or `--json`).
  * Pure string formatting; browser-safe.
  */
+import { formatEstimate } from '../physics/report.js';
 
 /** An estimate with an uncertainty, as the reports store it. */
 interface Pm {
@@ -13,13 +14,13 @@ interface Pm {
 
 /**
  * `value ± se`, with the value rounded to the uncertainty's second significant digit
- * (e.g. 115.3 ± 6.1, 0.290 ± 0.014); `digits` decimals when the uncertainty is 0 or absent.
+ * (e.g. 115.3 ± 6.1, 0.290 ± 0.014: the physics tables' {@link formatEstimate}); `digits`
+ * decimals when the uncertainty is 0 or absent.
  */
 export function formatPm(value: number, se: number | undefined, digits = 3): string {
   if (!Number.isFinite(value)) return String(value);
   if (se === undefined || !Number.isFinite(se) || se <= 0) return se === 0 ? `${value.toFixed(digits)} ± 0` : value.toFixed(digits);
-  const d = Math.min(8, Math.max(0, 1 - Math.floor(Math.log10(se))));
-  return `${value.toFixed(d)} ± ${se.toFixed(d)}`;
+  return formatEstimate({ value, error: se });
 }
 
 const pm = (v: Pm | undefined): string => (v === undefined ? '—' : formatPm(v.value, v.se ?? v.error));
